@@ -1,0 +1,46 @@
+"""One typed settings object for the whole platform (``LIANFANG_`` environment prefix).
+
+Build it once at the edge (CLI, server, tests) and pass it down; nothing reads the
+environment anywhere else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Platform configuration. Every field can be set as ``LIANFANG_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="LIANFANG_", env_file=None, extra="ignore")
+
+    var_dir: Path = Field(Path("var"), description="Working directory for the embedded store, keys and uploads.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL. Default: SQLite at <var_dir>/lianfang.db. "
+        "Production: postgresql+psycopg://user@host/db.",
+    )
+    key_file: Path | None = Field(
+        None, description="Master key file (kept outside the database). Default: <var_dir>/keys/master.key."
+    )
+    max_file_bytes: int = Field(2 * 1024**3, description="Largest input file ingestion accepts, in bytes.")
+    max_xlsx_uncompressed_bytes: int = Field(
+        512 * 1024**2, description="Largest total uncompressed size of an .xlsx archive."
+    )
+    max_xlsx_ratio: int = Field(200, description="Largest compression ratio of any member of an .xlsx archive.")
+    ingest_chunk_size: int = Field(5000, description="Records committed per transaction during ingestion.")
+    host: str = Field("127.0.0.1", description="Address the API binds to (loopback until authentication lands).")
+    port: int = Field(8000, description="Port the API listens on.")
+    timezone: str = Field("Asia/Shanghai", description="Time zone used to read naive source times and to display.")
+    max_page_size: int = Field(500, description="Largest page an API listing returns.")
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'lianfang.db').as_posix()}"
+
+    def resolved_key_file(self) -> Path:
+        return self.key_file or self.var_dir / "keys" / "master.key"
