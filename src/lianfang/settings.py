@@ -17,24 +17,37 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LIANFANG_", env_file=None, extra="ignore")
 
-    var_dir: Path = Field(Path("var"), description="Working directory for the embedded store, keys and uploads.")
+    var_dir: Path = Field(
+        Path("var"), description="Working directory for the embedded store, keys and uploads."
+    )
     database_url: str | None = Field(
         None,
         description="SQLAlchemy URL. Default: SQLite at <var_dir>/lianfang.db. "
         "Production: postgresql+psycopg://user@host/db.",
     )
     key_file: Path | None = Field(
-        None, description="Master key file (kept outside the database). Default: <var_dir>/keys/master.key."
+        None,
+        description="Master key file, outside the database (default <var_dir>/keys/master.key).",
     )
-    max_file_bytes: int = Field(2 * 1024**3, description="Largest input file ingestion accepts, in bytes.")
+    max_file_bytes: int = Field(
+        2 * 1024**3, description="Largest input file ingestion accepts, in bytes."
+    )
     max_xlsx_uncompressed_bytes: int = Field(
         512 * 1024**2, description="Largest total uncompressed size of an .xlsx archive."
     )
-    max_xlsx_ratio: int = Field(200, description="Largest compression ratio of any member of an .xlsx archive.")
-    ingest_chunk_size: int = Field(5000, description="Records committed per transaction during ingestion.")
-    host: str = Field("127.0.0.1", description="Address the API binds to (loopback until authentication lands).")
+    max_xlsx_ratio: int = Field(
+        200, description="Largest compression ratio of any member of an .xlsx archive."
+    )
+    ingest_chunk_size: int = Field(
+        5000, description="Records committed per transaction during ingestion."
+    )
+    host: str = Field(
+        "127.0.0.1", description="Address the API binds to (loopback until authentication lands)."
+    )
     port: int = Field(8000, description="Port the API listens on.")
-    timezone: str = Field("Asia/Shanghai", description="Time zone used to read naive source times and to display.")
+    timezone: str = Field(
+        "Asia/Shanghai", description="Time zone used to read naive source times and to display."
+    )
     max_page_size: int = Field(500, description="Largest page an API listing returns.")
 
     def resolved_database_url(self) -> str:

@@ -1,0 +1,5 @@
+"""``python -m lianfang`` runs the command line."""
+
+from lianfang.cli import app
+
+app()

@@ -1,0 +1,64 @@
+"""Quarantine through the API: list, one entry (masked), retry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel
+
+from lianfang.api.deps import IngestorDep, PageDep
+from lianfang.ingest import quarantine as q
+from lianfang.policy.masking import mask_value
+
+router = APIRouter(tags=["quarantine"])
+
+
+class RetryRequest(BaseModel):
+    ids: list[int]
+    overrides: dict[str, str] = {}
+
+
+@router.get("/quarantine")
+def list_quarantine(
+    ing: IngestorDep,
+    page: PageDep,
+    status: str | None = "open",
+    reason: str | None = None,
+    category: str | None = None,
+    city: str | None = None,
+) -> dict[str, Any]:
+    """Quarantined records with reasons and source positions (never values)."""
+    total, items = q.list_items(
+        ing,
+        status=status,
+        reason=reason,
+        category=category,
+        city=city,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return {
+        "total": total,
+        "limit": page.limit,
+        "offset": page.offset,
+        "items": [i.as_dict() for i in items],
+    }
+
+
+@router.get("/quarantine/{item_id}")
+def show_quarantine(item_id: int, ing: IngestorDep) -> dict[str, Any]:
+    """One entry; source field values are masked."""
+    found = q.get_item(ing, item_id)
+    if found is None:
+        raise HTTPException(404, f"no quarantine entry {item_id}")
+    item, fields, raw = found
+    masked = {k: None if v is None else mask_value("text", v) for k, v in fields.items()}
+    return {**item.as_dict(), "fields": masked, "raw_bytes": len(raw)}
+
+
+@router.post("/quarantine/retry")
+def retry_quarantine(body: RetryRequest, ing: IngestorDep) -> dict[str, int]:
+    """Re-process entries through the current mappings, with optional source-field corrections."""
+    out = q.retry(ing, body.ids, overrides=body.overrides)
+    return dict(out.__dict__)

@@ -1,0 +1,43 @@
+"""Top-level command groups."""
+
+from __future__ import annotations
+
+import typer
+
+from lianfang.cli import data_cmds, demo_cmd, ingest_cmd, quarantine_cmd, standard_cmd
+from lianfang.cli.common import console, platform
+
+app = typer.Typer(
+    help="联防 lianfang — provincial public-security data sharing platform.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(standard_cmd.app, name="standard", help="The unified data standard (治安数据标准).")
+app.add_typer(demo_cmd.app, name="demo", help="The synthetic demo province.")
+app.add_typer(quarantine_cmd.app, name="quarantine", help="Rejected records: list, show, retry.")
+app.add_typer(data_cmds.source_app, name="source", help="Check a source file against a mapping.")
+app.add_typer(data_cmds.db_app, name="db", help="Database schema.")
+app.add_typer(data_cmds.keys_app, name="keys", help="The master key (kept outside the database).")
+app.command("ingest")(ingest_cmd.ingest)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Bind address (default from settings: 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (default 8000)."),
+) -> None:
+    """Serve the web API (binds to loopback until authentication is in place)."""
+    import uvicorn
+
+    from lianfang.api.app import create_app
+
+    plat = platform()
+    plat.ensure_key()
+    plat.migrate()
+    bind = host or plat.settings.host
+    if bind not in ("127.0.0.1", "::1", "localhost"):
+        console.print(
+            "[yellow]authentication is not in place yet: refusing to bind beyond loopback[/]"
+        )
+        raise typer.Exit(2)
+    uvicorn.run(create_app(plat), host=bind, port=port or plat.settings.port, log_level="info")

@@ -1,0 +1,201 @@
+"""Quarantine: list, show and re-process rejected records.
+
+A steward fixes a mapping (new version) or a value (``--set FIELD=VALUE`` on the
+source field) and retries; a record that now passes is stored with its original
+lineage (file and position) and the quarantine entry is marked resolved. File
+counters move with it, so accepted + quarantined + duplicates = read still holds.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+
+from lianfang.crypto import sm3_digest
+from lianfang.ingest.mapping import Feed, MappingError
+from lianfang.ingest.pipeline import Ingestor, now_ms
+from lianfang.ingest.readers import RawRecord
+from lianfang.ingest.transform import Transformer
+from lianfang.store.schema import record_table_name
+
+
+@dataclass
+class QuarantineItem:
+    id: int
+    file_id: int
+    file_name: str
+    position: int
+    locator: str
+    category: str
+    city_code: str
+    mapping: str
+    reasons: list[dict[str, Any]]
+    status: str
+    retries: int
+    created_at: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class RetryOutcome:
+    retried: int = 0
+    resolved: int = 0
+    duplicates: int = 0
+    still_rejected: int = 0
+
+
+def _item(row: Any) -> QuarantineItem:
+    return QuarantineItem(
+        id=int(row.id),
+        file_id=int(row.file_id),
+        file_name=row.name,
+        position=int(row.position),
+        locator=row.locator,
+        category=row.category,
+        city_code=row.city_code,
+        mapping=f"{row.mapping_id}@v{row.mapping_version}",
+        reasons=json.loads(row.reasons),
+        status=row.status,
+        retries=int(row.retries),
+        created_at=int(row.created_at),
+    )
+
+
+def list_items(
+    ing: Ingestor,
+    *,
+    status: str | None = "open",
+    reason: str | None = None,
+    category: str | None = None,
+    city: str | None = None,
+    file_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[int, list[QuarantineItem]]:
+    q, f = ing.table("quarantine"), ing.table("ingest_file")
+    cond = []
+    if status:
+        cond.append(q.c.status == status)
+    if reason:
+        cond.append(q.c.reason_codes.contains(reason))
+    if category:
+        cond.append(q.c.category == category)
+    if city:
+        cond.append(q.c.city_code == city)
+    if file_id is not None:
+        cond.append(q.c.file_id == file_id)
+    base = (
+        select(q, f.c.name, f.c.mapping_id, f.c.mapping_version)
+        .join(f, f.c.id == q.c.file_id)
+        .where(*cond)
+    )
+    with ing.engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(q).where(*cond)).scalar_one()
+        rows = conn.execute(base.order_by(q.c.id).limit(limit).offset(offset)).all()
+    return int(total), [_item(r) for r in rows]
+
+
+def get_item(
+    ing: Ingestor, item_id: int
+) -> tuple[QuarantineItem, dict[str, str | None], bytes] | None:
+    """The entry, its parsed source fields and its raw bytes (decrypted: callers mask)."""
+    q, f = ing.table("quarantine"), ing.table("ingest_file")
+    with ing.engine.connect() as conn:
+        row = conn.execute(
+            select(q, f.c.name, f.c.mapping_id, f.c.mapping_version)
+            .join(f, f.c.id == q.c.file_id)
+            .where(q.c.id == item_id)
+        ).first()
+    if row is None:
+        return None
+    fields = json.loads(ing.cipher.decrypt("quarantine.fields", bytes(row.fields_enc)))
+    raw = base64.b64decode(ing.cipher.decrypt("quarantine.raw", bytes(row.raw_enc)))
+    return _item(row), fields, raw
+
+
+def _feed(ing: Ingestor, mapping_id: str, category: str, file_name: str) -> tuple[str, Feed]:
+    for m in ing.mappings:
+        if m.id == mapping_id:
+            feeds = [fd for fd in m.feeds if fd.category == category]
+            named = [fd for fd in feeds if fd.matches(Path(file_name))]
+            if named or feeds:
+                return m.ref, (named or feeds)[0]
+    raise MappingError(f"mapping {mapping_id!r} is not loaded; pass its file with --mapping")
+
+
+def retry(
+    ing: Ingestor, ids: Sequence[int], *, overrides: dict[str, str] | None = None
+) -> RetryOutcome:
+    """Re-run open quarantine entries through the current mappings."""
+    out = RetryOutcome()
+    q, files = ing.table("quarantine"), ing.table("ingest_file")
+    for item_id in ids:
+        found = get_item(ing, item_id)
+        if found is None or found[0].status != "open":
+            continue
+        item, fields, raw = found
+        with ing.engine.connect() as conn:
+            frow = conn.execute(select(files).where(files.c.id == item.file_id)).mappings().one()
+        _, feed = _feed(ing, frow["mapping_id"], item.category, frow["name"])
+        fields = {**fields, **(overrides or {})}
+        out.retried += 1
+        values, problems = Transformer(feed, ing.standard, tz=ing.tz, now=ing.now)(fields)
+        stamp = now_ms()
+        with ing.engine.begin() as conn:
+            if problems:
+                out.still_rejected += 1
+                conn.execute(
+                    update(q)
+                    .where(q.c.id == item.id)
+                    .values(
+                        retries=q.c.retries + 1,
+                        reasons=json.dumps([p.as_dict() for p in problems], ensure_ascii=False),
+                        reason_codes=",".join(sorted({p.code for p in problems}))[:400],
+                    )
+                )
+                continue
+            codec = ing.codec(item.category)
+            key = codec.dedup_key(values)
+            table = ing.table(record_table_name(item.category))
+            existing = conn.execute(select(table.c.id).where(table.c.dedup_key == key)).scalar()
+            counters: dict[str, Any] = {"quarantined": files.c.quarantined - 1}
+            if existing is None:
+                row = codec.encode([values])[0]
+                rec = RawRecord(item.position, item.locator, fields, raw)
+                row.update(
+                    dedup_key=key,
+                    classification=codec.category.default_level.value,
+                    file_id=item.file_id,
+                    batch_id=frow["batch_id"],
+                    position=item.position,
+                    raw_hash=sm3_digest(rec.raw),
+                    ingested_at=stamp,
+                    source_record_id=None,
+                )
+                record_id = conn.execute(insert(table).values(**row)).inserted_primary_key[0]  # type: ignore[index]
+                counters["accepted"] = files.c.accepted + 1
+                out.resolved += 1
+            else:
+                record_id = existing
+                counters["duplicates"] = files.c.duplicates + 1
+                out.duplicates += 1
+            conn.execute(
+                update(q)
+                .where(q.c.id == item.id)
+                .values(
+                    status="resolved",
+                    resolved_at=stamp,
+                    record_id=int(record_id),
+                    retries=q.c.retries + 1,
+                )
+            )
+            conn.execute(update(files).where(files.c.id == item.file_id).values(**counters))
+    return out

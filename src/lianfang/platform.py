@@ -1,0 +1,52 @@
+"""The platform object: everything built once from :class:`Settings` and passed down.
+
+CLI commands and the API build one ``Platform`` and hand its parts to services;
+nothing else reads settings or opens engines on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from lianfang.crypto import KeyRing, create_key_file, load_key_file
+from lianfang.ingest.mapping import Mapping, builtin_mapping_files, load_mappings
+from lianfang.settings import Settings
+from lianfang.standard import Standard, load_standard
+from lianfang.store.engine import engine_from_settings, migrate
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    extra_mapping_paths: list[Path] = field(default_factory=list)
+
+    @cached_property
+    def standard(self) -> Standard:
+        return load_standard()
+
+    @cached_property
+    def engine(self) -> Engine:
+        return engine_from_settings(self.settings)
+
+    @cached_property
+    def keyring(self) -> KeyRing:
+        return load_key_file(self.settings.resolved_key_file())
+
+    @cached_property
+    def mappings(self) -> list[Mapping]:
+        return load_mappings([*builtin_mapping_files(), *self.extra_mapping_paths], self.standard)
+
+    def ensure_key(self) -> bool:
+        """Create the master key file if it does not exist; True when one was created."""
+        path = self.settings.resolved_key_file()
+        if path.exists():
+            return False
+        create_key_file(path)
+        return True
+
+    def migrate(self) -> None:
+        migrate(self.engine)

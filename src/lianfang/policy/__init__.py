@@ -1,0 +1,1 @@
+"""Classification policy: masking now; access decisions arrive with the access-control work."""

@@ -1,0 +1,1 @@
+"""Storage: schema derived from the standard, engines, migrations and record writers."""

@@ -1,0 +1,219 @@
+"""Database schema: bookkeeping tables plus one record table per category of the standard.
+
+Record tables are *derived from the standard's YAML*: adding a field is a YAML
+edit followed by an Alembic revision (``alembic revision --autogenerate``), never
+hand-written DDL. Column conventions:
+
+* plain fields keep their name; times are ``BIGINT`` epoch milliseconds (UTC) so
+  that range scans are cheap and identical on every engine;
+* encrypted fields (personal, or sensitive and above) become ``<name>_enc``
+  (SM4-GCM blob carrying its key version) and, when searchable, ``<name>_bidx``
+  (16-byte HMAC-SM3 blind index) which is what exact-match search uses;
+* every row carries lineage: file, batch, position in the file, the source's own
+  record ID and the SM3 hash of the raw record.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from lianfang.standard import Category, Field, Standard
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+NAMING = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+_STRING_WIDTH = {
+    "citizen_id": 18,
+    "plate": 16,
+    "phone": 20,
+    "code": 16,
+    "device_id": 20,
+    "division_code": 6,
+    "jurisdiction_code": 12,
+    "unit_code": 12,
+    "case_no": 32,
+    "person_name": 40,
+    "date": 10,
+}
+
+
+def record_table_name(category: str) -> str:
+    return f"rec_{category}"
+
+
+def column_names(fld: Field) -> tuple[str, ...]:
+    """The physical columns a field occupies."""
+    if fld.encrypted:
+        return (f"{fld.name}_enc", f"{fld.name}_bidx") if fld.searchable else (f"{fld.name}_enc",)
+    return (fld.name,)
+
+
+def index_column(fld: Field) -> str:
+    """The column an index or exact-match search on this field uses."""
+    return f"{fld.name}_bidx" if fld.encrypted else fld.name
+
+
+def _plain_column(fld: Field) -> Column[object]:
+    if fld.type == "datetime":
+        return Column(fld.name, BigInteger, comment="epoch milliseconds, UTC")
+    if fld.type in ("number", "longitude", "latitude"):
+        return Column(fld.name, Float)
+    if fld.type == "integer":
+        return Column(fld.name, Integer)
+    width = fld.max_length or _STRING_WIDTH.get(fld.type, 64)
+    return Column(fld.name, String(width) if width <= 400 else Text)
+
+
+def _add_bookkeeping(metadata: MetaData) -> None:
+    Table(
+        "ingest_batch",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("origin", String(16), nullable=False),  # cli | api | retry
+        Column("started_at", BigInteger, nullable=False),
+        Column("finished_at", BigInteger),
+        Column("status", String(16), nullable=False),  # running | done | failed
+        Column("files", Integer, nullable=False, default=0),
+        Column("records_read", BigInteger, nullable=False, default=0),
+        Column("accepted", BigInteger, nullable=False, default=0),
+        Column("quarantined", BigInteger, nullable=False, default=0),
+        Column("duplicates", BigInteger, nullable=False, default=0),
+    )
+    Table(
+        "ingest_file",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("content_hash", String(64), nullable=False, unique=True),  # SM3 of the bytes
+        Column("batch_id", ForeignKey("ingest_batch.id"), nullable=False),
+        Column("name", String(255), nullable=False),
+        Column("size", BigInteger, nullable=False),
+        Column("mapping_id", String(120), nullable=False),
+        Column("mapping_version", Integer, nullable=False),
+        Column("city_code", String(6), nullable=False),
+        Column("system", String(60), nullable=False),
+        Column("category", String(40), nullable=False),
+        Column("status", String(16), nullable=False),  # running | done | failed
+        Column("checkpoint", BigInteger, nullable=False, default=0),  # last committed position
+        Column("records_read", BigInteger, nullable=False, default=0),
+        Column("accepted", BigInteger, nullable=False, default=0),
+        Column("quarantined", BigInteger, nullable=False, default=0),
+        Column("duplicates", BigInteger, nullable=False, default=0),
+        Column("error", Text),
+        Column("started_at", BigInteger, nullable=False),
+        Column("finished_at", BigInteger),
+    )
+    Table(
+        "quarantine",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("file_id", ForeignKey("ingest_file.id"), nullable=False, index=True),
+        Column("batch_id", ForeignKey("ingest_batch.id"), nullable=False),
+        Column("position", BigInteger, nullable=False),
+        Column("locator", String(120), nullable=False),
+        Column("category", String(40), nullable=False, index=True),
+        Column("city_code", String(6), nullable=False),
+        Column("reasons", Text, nullable=False),  # JSON list of {field, code, message}
+        Column("reason_codes", String(400), nullable=False, index=True),  # "a.b,c.d" for filtering
+        Column("raw_enc", LargeBinary, nullable=False),  # SM4: raw records hold personal data
+        Column("fields_enc", LargeBinary, nullable=False),  # SM4 JSON of the parsed source fields
+        Column("raw_hash", LargeBinary(32), nullable=False),
+        Column("status", String(16), nullable=False, index=True),  # open | resolved | discarded
+        Column("retries", Integer, nullable=False, default=0),
+        Column("created_at", BigInteger, nullable=False),
+        Column("resolved_at", BigInteger),
+        Column("record_id", BigInteger),  # the stored record once resolved
+    )
+    Table(
+        "ingest_duplicate",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("file_id", ForeignKey("ingest_file.id"), nullable=False, index=True),
+        Column("position", BigInteger, nullable=False),
+        Column("category", String(40), nullable=False),
+        Column("original_id", BigInteger),  # NULL when the original is earlier in the same chunk
+        Column("raw_hash", LargeBinary(32), nullable=False),
+        Column("exact", Integer, nullable=False),  # 1 = byte-identical raw record
+    )
+
+
+RESERVED = frozenset(
+    {
+        "id",
+        "dedup_key",
+        "classification",
+        "file_id",
+        "batch_id",
+        "position",
+        "source_record_id",
+        "raw_hash",
+        "ingested_at",
+    }
+)
+
+
+def _add_record_table(metadata: MetaData, category: Category) -> Table:
+    name = record_table_name(category.name)
+    clash = sorted(RESERVED & set(category.fields))
+    if clash:
+        raise ValueError(
+            f"{category.name}: field names {clash} are reserved for bookkeeping columns"
+        )
+    columns: list[Column[object]] = [
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("dedup_key", LargeBinary(16), nullable=False, unique=True),
+        Column(
+            "classification", String(16), nullable=False
+        ),  # record level; may be raised above the default
+    ]
+    for fld in category.fields.values():
+        if fld.encrypted:
+            columns.append(Column(f"{fld.name}_enc", LargeBinary))
+            if fld.searchable:
+                columns.append(Column(f"{fld.name}_bidx", LargeBinary(16)))
+        else:
+            columns.append(_plain_column(fld))
+    columns += [
+        Column("file_id", ForeignKey("ingest_file.id"), nullable=False),
+        Column("batch_id", ForeignKey("ingest_batch.id"), nullable=False),
+        Column("position", BigInteger, nullable=False),
+        Column("source_record_id", String(64)),
+        Column("raw_hash", LargeBinary(32), nullable=False),
+        Column("ingested_at", BigInteger, nullable=False),
+    ]
+    table = Table(name, metadata, *columns)
+    composite = [tuple(index_column(category.field(c)) for c in ix) for ix in category.indexes]
+    for cols in composite:
+        Index(f"ix_{name}_{'_'.join(cols)}", *(table.c[c] for c in cols))
+    for fld in category.fields.values():
+        col = index_column(fld)
+        covered = any(cols[0] == col for cols in composite)
+        if fld.searchable and not covered:
+            Index(f"ix_{name}_{col}", table.c[col])
+    return table
+
+
+def build_metadata(standard: Standard) -> MetaData:
+    metadata = MetaData(naming_convention=NAMING)
+    _add_bookkeeping(metadata)
+    for category in standard.categories.values():
+        _add_record_table(metadata, category)
+    return metadata

@@ -1,0 +1,93 @@
+"""A process killed with SIGKILL mid-ingest, run again, ends with no loss and no duplicates."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from lianfang.ingest.pipeline import Ingestor
+from lianfang.settings import Settings
+
+from .conftest import SIGHTING_MAPPING, sighting_csv
+
+N = 40_000
+BAD_EVERY = 97
+
+
+@pytest.mark.slow
+def test_kill_minus_nine_then_resume(
+    ingestor: Ingestor, settings: Settings, tmp_path: Path
+) -> None:
+    source = sighting_csv(tmp_path / "kk_big.csv", N, bad_every=BAD_EVERY)
+    mapping = tmp_path / "kk.yaml"
+    mapping.write_text(SIGHTING_MAPPING, encoding="utf-8")
+    env = {
+        **os.environ,
+        "LIANFANG_VAR_DIR": str(settings.var_dir),
+        "LIANFANG_DATABASE_URL": settings.resolved_database_url(),
+        "LIANFANG_INGEST_CHUNK_SIZE": "500",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lianfang",
+            "ingest",
+            str(source),
+            "--mapping",
+            str(mapping),
+            "--json",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    files = ingestor.table("ingest_file")
+    deadline = time.monotonic() + 120
+    checkpoint = 0
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            with ingestor.engine.connect() as conn:
+                checkpoint = conn.execute(select(func.max(files.c.checkpoint))).scalar() or 0
+            if checkpoint >= 3000:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, (
+            f"ingest ended before it could be killed: {proc.stderr.read()!r}"
+        )  # type: ignore[union-attr]
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    with ingestor.engine.connect() as conn:
+        row = conn.execute(select(files)).mappings().one()
+    assert row["status"] == "running" and 0 < row["checkpoint"] < N
+
+    result = ingestor.ingest([source], mapping=ingestor.mappings[1]).files[0]
+    assert result.status == "done" and result.resumed_from == row["checkpoint"]
+    bad = len([i for i in range(N) if i % BAD_EVERY == 0])
+    assert (result.read, result.accepted, result.quarantined, result.duplicates) == (
+        N,
+        N - bad,
+        bad,
+        0,
+    )
+    rec, quarantine = ingestor.table("rec_sighting"), ingestor.table("quarantine")
+    with ingestor.engine.connect() as conn:
+        stored = conn.execute(
+            select(func.count(), func.count(func.distinct(rec.c.position))).select_from(rec)
+        ).one()
+        quarantined = conn.execute(
+            select(func.count(), func.count(func.distinct(quarantine.c.position))).select_from(
+                quarantine
+            )
+        ).one()
+    assert tuple(stored) == (N - bad, N - bad)
+    assert tuple(quarantined) == (bad, bad)
