@@ -28,8 +28,12 @@ from lianfang.ingest.results import BatchResult, FileResult
 from lianfang.ingest.transform import Problem, Transformer, missing_columns
 from lianfang.settings import Settings
 from lianfang.standard import Standard
+from lianfang.store.bulk import bulk_insert
 from lianfang.store.codec import RecordCodec
 from lianfang.store.schema import build_metadata, record_table_name
+
+LINEAGE_COLUMNS = ("dedup_key", "classification", "file_id", "batch_id", "position", "raw_hash",
+                   "ingested_at", "source_record_id")
 
 # (file name, bytes done, bytes total) — drives the CLI's Rich progress bar.
 Progress = Callable[[str, int, int], None]
@@ -331,18 +335,12 @@ class Ingestor:
         with self.engine.begin() as conn:
             if fresh:
                 rows = codec.encode([values for _, values, _, _ in fresh])
+                fid, bid, sid = state.file_id, state.batch_id, feed.source_id
                 for row, (rec, _, key, raw_hash) in zip(rows, fresh, strict=True):
-                    row.update(
-                        dedup_key=key,
-                        classification=level,
-                        file_id=state.file_id,
-                        batch_id=state.batch_id,
-                        position=rec.position,
-                        raw_hash=raw_hash,
-                        ingested_at=stamp,
-                        source_record_id=_source_id(rec, feed),
-                    )
-                conn.execute(insert(table), rows)
+                    source_id = rec.fields.get(sid) if sid else None
+                    row += (key, level, fid, bid, rec.position, raw_hash, stamp,
+                            source_id.strip()[:64] if source_id else None)
+                bulk_insert(conn, table.name, codec.columns + LINEAGE_COLUMNS, rows)
             if rejected:
                 self._quarantine(conn, rejected, feed, state, stamp)
             if dupes:
@@ -448,13 +446,6 @@ class Ingestor:
                 }
             )
         conn.execute(insert(self.table("quarantine")), rows)
-
-
-def _source_id(rec: RawRecord, feed: Feed) -> str | None:
-    if feed.source_id is None:
-        return None
-    value = rec.fields.get(feed.source_id)
-    return value.strip()[:64] if value else None
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:

@@ -20,7 +20,6 @@ from sqlalchemy import func, insert, select, update
 from lianfang.crypto import sm3_digest
 from lianfang.ingest.mapping import Feed, MappingError
 from lianfang.ingest.pipeline import Ingestor, now_ms
-from lianfang.ingest.readers import RawRecord
 from lianfang.ingest.transform import Transformer
 from lianfang.store.schema import record_table_name
 
@@ -168,15 +167,14 @@ def retry(
             existing = conn.execute(select(table.c.id).where(table.c.dedup_key == key)).scalar()
             counters: dict[str, Any] = {"quarantined": files.c.quarantined - 1}
             if existing is None:
-                row = codec.encode([values])[0]
-                rec = RawRecord(item.position, item.locator, fields, raw)
+                row = dict(zip(codec.columns, codec.encode([values])[0], strict=True))
                 row.update(
                     dedup_key=key,
                     classification=codec.category.default_level.value,
                     file_id=item.file_id,
                     batch_id=frow["batch_id"],
                     position=item.position,
-                    raw_hash=sm3_digest(rec.raw),
+                    raw_hash=sm3_digest(raw),
                     ingested_at=stamp,
                     source_record_id=None,
                 )

@@ -1,4 +1,8 @@
-"""Turn standard values into table rows and back: time encoding, SM4 fields, blind indexes."""
+"""Turn standard values into table rows and back: time encoding, SM4 fields, blind indexes.
+
+Encoding is on the ingestion hot path, so it produces positional tuples in a fixed
+column order (``columns``) that go straight to the driver's ``executemany``.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +24,7 @@ def from_epoch_ms(value: int, tz: ZoneInfo) -> datetime:
 
 
 def _text(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
+    if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)
 
@@ -34,52 +36,67 @@ class RecordCodec:
         self.category = category
         self.cipher = cipher
         self.blind = blind
-        self._plain = [f.name for f in category.fields.values() if not f.encrypted]
-        self._times = {
-            f.name for f in category.fields.values() if f.type == "datetime" and not f.encrypted
-        }
-        self._dates = {
-            f.name for f in category.fields.values() if f.type == "date" and not f.encrypted
-        }
-        self._secret = [(f.name, f.searchable) for f in category.fields.values() if f.encrypted]
+        fields = list(category.fields.values())
+        self._plain = [(f.name, f.type) for f in fields if not f.encrypted]
+        self._times = {f.name for f in fields if f.type == "datetime" and not f.encrypted}
+        self._secret = [(f.name, f.searchable) for f in fields if f.encrypted]
+        self.columns: tuple[str, ...] = tuple(
+            [name for name, _ in self._plain]
+            + [c for name, s in self._secret for c in ((f"{name}_enc", f"{name}_bidx") if s else (f"{name}_enc",))]
+        )
+        # key parts are taken from the encoded plain value (times as epoch ms) or, for
+        # encrypted fields, from the clear text, so the digest never depends on a nonce
         self._key_fields = category.key
         self._key_purpose = f"key:{category.name}"
 
+    def _plain_value(self, name: str, ftype: str, value: object) -> object:
+        if value is None:
+            return None
+        if ftype == "datetime":
+            return to_epoch_ms(value)  # type: ignore[arg-type]
+        if ftype == "date":
+            return value.isoformat()  # type: ignore[attr-defined]
+        return value
+
     def dedup_key(self, values: Mapping[str, object]) -> bytes:
         """Keyed digest of the category's key fields (keyed: keys contain personal data)."""
-        joined = "\x1f".join(
-            "" if values.get(k) is None else _text(values[k]) for k in self._key_fields
-        )
-        return self.blind.digest(self._key_purpose, joined)
+        parts = []
+        for k in self._key_fields:
+            v = values.get(k)
+            if v is None:
+                parts.append("")
+            elif k in self._times:
+                parts.append(str(to_epoch_ms(v)))  # type: ignore[arg-type]
+            else:
+                parts.append(_text(v))
+        return self.blind.digest(self._key_purpose, "\x1f".join(parts))
 
-    def encode(self, values_list: Sequence[Mapping[str, object]]) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        times, dates = self._times, self._dates
+    def encode(self, values_list: Sequence[Mapping[str, object]]) -> list[list[Any]]:
+        """Rows as lists in ``columns`` order."""
+        plain = self._plain
+        rows: list[list[Any]] = []
         for values in values_list:
-            row: dict[str, Any] = {}
-            for name in self._plain:
+            row: list[Any] = []
+            for name, ftype in plain:
                 v = values.get(name)
-                if v is not None and name in times:
-                    v = to_epoch_ms(v)  # type: ignore[arg-type]
-                elif v is not None and name in dates:
-                    v = v.isoformat()  # type: ignore[attr-defined]
-                row[name] = v
+                if v is not None and (ftype == "datetime" or ftype == "date"):
+                    v = self._plain_value(name, ftype, v)
+                row.append(v)
             rows.append(row)
         for name, searchable in self._secret:
-            column = [values.get(name) for values in values_list]
-            texts = [None if v is None else _text(v) for v in column]
+            texts = [None if (v := values.get(name)) is None else _text(v) for values in values_list]
             blobs = self.cipher.encrypt_many(name, texts)
-            for row, blob in zip(rows, blobs, strict=True):
-                row[f"{name}_enc"] = blob
-            if searchable:
-                for row, text in zip(rows, texts, strict=True):
-                    row[f"{name}_bidx"] = None if text is None else self.blind.digest(name, text)
+            digests = self.blind.digest_many(name, texts) if searchable else None
+            for i, row in enumerate(rows):
+                row.append(blobs[i])
+                if digests is not None:
+                    row.append(digests[i])
         return rows
 
     def decode(self, row: Mapping[str, Any], tz: ZoneInfo) -> dict[str, object]:
         """Standard values from a stored row (decrypting what this process may decrypt)."""
         out: dict[str, object] = {}
-        for name in self._plain:
+        for name, _ in self._plain:
             v = row.get(name)
             if v is not None and name in self._times:
                 v = from_epoch_ms(int(v), tz)
