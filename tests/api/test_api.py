@@ -1,0 +1,122 @@
+"""The HTTP API: health, readiness, the standard, pushed ingestion, batches and quarantine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from lianfang.api.app import create_app
+from lianfang.api.routes.ingestion import safe_upload_name
+from lianfang.platform import Platform
+
+MAPPING = """
+mapping: test.api.rk
+version: 1
+city: "360100"
+system: API-RK
+source: {format: csv, encoding: utf-8}
+formats: ["%Y%m%d"]
+feeds:
+  - category: person
+    match: "rk*.csv"
+    fields: {citizen_id: GMSFHM, name: XM, birth_date: CSRQ, phone: LXDH}
+"""
+
+CSV = (
+    "GMSFHM,XM,CSRQ,LXDH\n"
+    "11010519491231002X,张三,19491231,13812345678\n"
+    "11010519491231002X,张三,19491231,13812345678\n"
+    "110105194912310021,李四,19491231,13812345678\n"
+)
+
+
+@pytest.fixture
+def client(platform: Platform, tmp_path: Path) -> TestClient:
+    path = tmp_path / "m.yaml"
+    path.write_text(MAPPING, encoding="utf-8")
+    return TestClient(create_app(Platform(platform.settings, extra_mapping_paths=[path])))
+
+
+def test_health_and_ready(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
+    ready = client.get("/ready")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"] == {"database": "ok", "schema": "ok", "keys": "ok"}
+
+
+def test_standard_endpoint_lists_every_category(client: TestClient) -> None:
+    body = client.get("/api/v1/standard").json()
+    names = {c["name"] for c in body["categories"]}
+    assert names == {
+        "person",
+        "vehicle",
+        "sighting",
+        "case",
+        "alert",
+        "help_request",
+        "jurisdiction",
+        "device",
+        "unit",
+    }
+    person = client.get("/api/v1/standard/person", params={"lang": "en"}).json()
+    assert any(f["name"] == "citizen_id" for f in person["fields"])
+    assert client.get("/api/v1/standard/nope").status_code == 404
+
+
+def test_push_ingest_then_batch_and_quarantine(client: TestClient) -> None:
+    res = client.post(
+        "/api/v1/ingest",
+        data={"mapping": "test.api.rk"},
+        files={"files": ("rk_push.csv", CSV.encode(), "text/csv")},
+    )
+    assert res.status_code == 200, res.text
+    body = res.json()
+    assert (body["read"], body["accepted"], body["duplicates"], body["quarantined"]) == (3, 1, 1, 1)
+    batch = client.get(f"/api/v1/batches/{body['batch_id']}").json()
+    assert batch["files"][0]["name"] == "rk_push.csv" and batch["status"] == "done"
+    listing = client.get("/api/v1/quarantine").json()
+    assert listing["total"] == 1
+    item = listing["items"][0]
+    assert item["reasons"][0]["code"] == "citizen_id.check_digit"
+    detail = client.get(f"/api/v1/quarantine/{item['id']}").json()
+    text = json.dumps(detail, ensure_ascii=False)
+    assert "110105194912310021" not in text and "李四" not in text
+
+
+def test_push_with_unknown_mapping_is_a_clear_422(client: TestClient) -> None:
+    res = client.post(
+        "/api/v1/ingest",
+        data={"mapping": "nope"},
+        files={"files": ("rk.csv", CSV.encode(), "text/csv")},
+    )
+    assert res.status_code == 422 and "unknown mapping" in res.text
+
+
+def test_page_size_is_capped(client: TestClient, platform: Platform) -> None:
+    body = client.get("/api/v1/batches", params={"limit": 100_000}).json()
+    assert body["limit"] == platform.settings.max_page_size
+
+
+def test_openapi_is_served(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/health", "/ready", "/api/v1/standard", "/api/v1/ingest", "/api/v1/quarantine"} <= set(
+        paths
+    )
+
+
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\boot.ini", "boot.ini"),
+        ("/abs/path/rk.csv", "rk.csv"),
+        (".hidden", "hidden"),
+        ("a\x00b.csv", "a_b.csv"),
+        ("", "upload"),
+    ],
+)
+def test_pushed_names_cannot_escape(name: str, expected: str) -> None:
+    assert safe_upload_name(name) == expected
