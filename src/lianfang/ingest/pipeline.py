@@ -145,11 +145,11 @@ class Ingestor:
     ) -> BatchResult:
         started = time.perf_counter()
         result = BatchResult(batch_id=self.start_batch(origin))
-        for path, explicit in expand_paths(paths):
+        for path, name, explicit in expand_paths(paths):
             if not explicit and mapping is None and not self._has_feed(path):
                 continue  # a directory walk ignores files no mapping claims (manifests, maps)
             result.files.append(
-                self.ingest_file(path, result.batch_id, mapping=mapping, progress=progress)
+                self.ingest_file(path, result.batch_id, mapping=mapping, progress=progress, display_name=name)
             )
         self.finish_batch(result, started)
         return result
@@ -448,12 +448,16 @@ class Ingestor:
         conn.execute(insert(self.table("quarantine")), rows)
 
 
-def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
-    """(file, named explicitly?): directories are walked in sorted order, symlinks not followed."""
+def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, str, bool]]:
+    """(file, display name, named explicitly?) for each file to ingest.
+
+    Directories are walked in sorted order without following symlinks; their files are
+    named by their path relative to the directory (``360100-binjiang/bj-zhxt/RYXX.csv``).
+    """
     for p in paths:
         if p.is_dir() and not p.is_symlink():
             for child in sorted(p.rglob("*")):
                 if child.is_file() and not child.is_symlink() and not child.name.startswith("."):
-                    yield child, False
+                    yield child, child.relative_to(p).as_posix(), False
         else:
-            yield p, True
+            yield p, p.name, True
