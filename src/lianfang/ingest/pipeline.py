@@ -263,7 +263,7 @@ class Ingestor:
     def _close_file_state(self, state: _FileState) -> None:
         res = state.result
         files = self.table("ingest_file")
-        status = "done" if res.status == "done" else "failed"
+        status = res.status if res.status in ("done", "refused") else "failed"
         with self.engine.begin() as conn:
             conn.execute(
                 update(files)
