@@ -7,10 +7,16 @@ Usage::
             quarantine(record)
         ...
 
-:func:`open_reader` runs every whole-file check before it returns, so a refused file
-raises :class:`HostileInput` there and never half-way through the records. The
-returned iterator is a generator: call ``close()`` on it (or drop it) to release the
-file early.
+:func:`open_reader` runs every whole-file check before it returns (for XML and
+GA/T 1400 documents that is a full hardened parse; for xlsx the archive and every XML
+part), so a refused file raises :class:`HostileInput` there, before any record. Two
+cases can still raise while iterating: an xlsx cell openpyxl cannot read (it parses
+the sheet lazily), and a file changed on disk after it was checked. The returned
+iterator is a generator: call ``close()`` on it (or drop it) to release the file.
+
+A record that cannot be decoded or parsed on its own comes back with ``problem``
+set; ``problem`` starts with ``"encoding:"`` for undecodable bytes and with
+``"record too large"`` for records over ``Limits.max_record_bytes``.
 """
 
 from __future__ import annotations

@@ -86,13 +86,9 @@ class ReaderSpec:
     """How to read one source file (comes from the city's mapping YAML)."""
 
     format: Format
-    encoding: str = (
-        "utf-8"  # csv/jsonl/xml/gat1400 text encoding ("gbk", "gb18030", "utf-8"; BOM accepted)
-    )
+    encoding: str = "utf-8"  # csv/jsonl/xml/gat1400 text encoding ("gbk", "gb18030", "utf-8"; BOM accepted)
     delimiter: str = ","  # csv
-    record_tag: str | None = (
-        None  # xml: local tag of each record element (None: children of the root)
-    )
+    record_tag: str | None = None  # xml: local tag of each record element (None: children of the root)
     sheet: str | None = None  # xlsx: sheet name (None: the first sheet)
     header_row: int = 1  # csv/xlsx: 1-based header row (csv: physical line)
     object_list: str = "MotorVehicleListObject"  # gat1400 envelope key
@@ -115,9 +111,12 @@ class HostileInput(Exception):
     """
 
     def __init__(self, reason: str, message: str) -> None:
-        super().__init__(f"{reason}: {message}")
+        super().__init__(reason, message)  # args kept as given: the exception pickles
         self.reason = reason
         self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.message}"
 
 
 #: Yielded once by every reader generator after its whole-file checks passed;

@@ -41,7 +41,7 @@ def _builder(header: list[str]) -> Callable[[int, str, list[str], bytes], RawRec
     """A function building the record of a row that has exactly ``len(header)`` cells.
 
     A dict display with one key per column is about twice as fast as
-    ``dict(zip(header, row, strict=False))`` and is the bulk of the per-record cost, so the
+    ``dict(zip(header, row))``, which is the bulk of the per-record cost, so the
     function is generated for the column count. The generated source holds only
     identifiers and indices; the header names are bound as default values and never
     become code.
@@ -144,6 +144,10 @@ class CsvReader:
         self._encoding = check_encoding(spec.encoding)
         self._delimiter = spec.delimiter
         self._lines = Lines(f, limits.max_record_bytes)
+        if csv.field_size_limit() < limits.max_record_bytes:
+            # csv's process-wide cap (128 KiB) would refuse quoted fields our own
+            # per-record limit allows; it is only ever raised, never lowered.
+            csv.field_size_limit(limits.max_record_bytes)
         self.lineno = 0
         self.header = self._read_header(spec.header_row)
 
@@ -154,13 +158,15 @@ class CsvReader:
 
     def _read_header(self, header_row: int) -> list[str]:
         line = b""
-        for _ in range(header_row):
+        while self.lineno < header_row:
             line = next(self._lines.it, b"")
             if not line:
                 raise HostileInput("bad_header", f"no header row: file has {self.lineno} lines")
             self.lineno += 1
             if len(line) >= self._lines.limit:
-                raise HostileInput("bad_header", f"header row (line {self.lineno}) is too long")
+                if self.lineno == header_row:
+                    raise HostileInput("bad_header", f"header row (line {self.lineno}) is too long")
+                self._lines.drain(line)
         if self.lineno == 1 and line.startswith(UTF8_BOM) and self._encoding == "utf-8":
             line = line[3:]
         try:
@@ -168,30 +174,24 @@ class CsvReader:
         except UnicodeDecodeError as exc:
             raise HostileInput(
                 "bad_header",
-                f"header row (line {self.lineno}) is not valid {self._encoding} text "
-                f"(byte {exc.start})",
+                f"header row (line {self.lineno}) is not valid {self._encoding} text (byte {exc.start})",
             ) from None
         if _QUOTE in text:
             try:
                 names = next(self._csv([text]), [])
             except csv.Error:
-                raise HostileInput(
-                    "bad_header", f"header row (line {self.lineno}) is not CSV"
-                ) from None
+                raise HostileInput("bad_header", f"header row (line {self.lineno}) is not CSV") from None
         else:
             names = text.rstrip(_EOL).split(self._delimiter)
         names = [name.strip() for name in names]
         seen: dict[str, int] = {}
         for column, name in enumerate(names, 1):
             if not name:
-                raise HostileInput(
-                    "bad_header", f"header row (line {self.lineno}) column {column} has no name"
-                )
+                raise HostileInput("bad_header", f"header row (line {self.lineno}) column {column} has no name")
             if name in seen:
                 raise HostileInput(
                     "bad_header",
-                    f"header row (line {self.lineno}) columns {seen[name]} and {column} "
-                    "have the same name",
+                    f"header row (line {self.lineno}) columns {seen[name]} and {column} have the same name",
                 )
             seen[name] = column
         return names

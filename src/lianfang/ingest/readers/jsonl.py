@@ -25,6 +25,8 @@ def parse_object(text: str) -> tuple[dict[str, str | None], str | None]:
         return {}, f"json: {exc.msg} (column {exc.colno})"
     except RecursionError:
         return {}, "json: nested too deeply"
+    except ValueError:  # an integer beyond Python's digit limit
+        return {}, "json: number too long"
     if not isinstance(value, dict):
         return {}, f"json: line holds {kind(value)}, expected an object"
     return fields_of(value)
@@ -44,9 +46,7 @@ def read_jsonl(path: Path, spec: ReaderSpec, limits: Limits) -> Iterator[RawReco
             if len(line) >= lines.limit:
                 position += 1
                 size = lines.drain(line)
-                yield new_record(
-                    position, f"line {lineno}", {}, line[: lines.max_line], lines.too_long(size)
-                )
+                yield new_record(position, f"line {lineno}", {}, line[: lines.max_line], lines.too_long(size))
                 continue
             raw = line.rstrip(b"\r\n")
             if lineno == 1 and encoding == "utf-8" and raw.startswith(UTF8_BOM):

@@ -1,43 +1,86 @@
 """JSON values as raw strings: numbers keep their source digits (jsonl, gat1400).
 
-The decoder keeps every number as :class:`NumberText`, the exact text of the number
-in the source, so an 18-digit ID written as a JSON number stays those 18 digits and
-``1.10`` stays ``1.10``. Nested objects and arrays become their compact JSON text.
+Integers decode to ``int`` (exact at any length the decoder accepts, so an 18-digit
+ID stays those 18 digits); every other number (``1.10``, ``1e400``, ``NaN``) is kept
+as :class:`NumberText`, the exact text of the number in the source. Nested objects
+and arrays become their compact JSON text, numbers written as in the source.
 """
 
 from __future__ import annotations
 
 import json
+import json.encoder
 import re
+from collections.abc import Callable
 from typing import Any
 
 
-class NumberText(str):
-    """A JSON number (or NaN/Infinity) kept as its source text."""
+class NumberText:
+    """A non-integer JSON number (or NaN/Infinity) kept as its source text."""
 
-    __slots__ = ()
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NumberText) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __repr__(self) -> str:
+        return f"NumberText({self.text!r})"
 
 
-DECODER = json.JSONDecoder(parse_float=NumberText, parse_int=NumberText, parse_constant=NumberText)
-_dump_str = json.JSONEncoder(ensure_ascii=False).encode
+DECODER = json.JSONDecoder(parse_float=NumberText, parse_constant=NumberText)
+_quote: Callable[[str], str] = json.encoder.encode_basestring
+
+
+class _HasNumberText(Exception):
+    pass
+
+
+def _refuse(value: Any) -> Any:
+    raise _HasNumberText
+
+
+def _c_encoder(sort_keys: bool) -> Callable[[Any], str]:
+    """Compact JSON through the C encoder; raises :class:`_HasNumberText` for those."""
+    make = getattr(json.encoder, "c_make_encoder", None)  # the C encoder, not in typeshed
+    if make is None:  # pragma: no cover - CPython always has _json
+        encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys, default=_refuse)
+        return encoder.encode
+    encode = make(None, _refuse, _quote, None, ":", ",", sort_keys, False, True)
+
+    def dumps(value: Any) -> str:
+        return "".join(encode(value, 0))
+
+    return dumps
+
+
+_FAST = {False: _c_encoder(False), True: _c_encoder(True)}
+
+
+def _slow(value: Any, sort_keys: bool) -> str:
+    if isinstance(value, str):
+        return _quote(value)
+    if isinstance(value, NumberText):
+        return value.text
+    if isinstance(value, dict):
+        items = sorted(value.items()) if sort_keys else value.items()
+        return "{" + ",".join(f"{_quote(k)}:{_slow(v, sort_keys)}" for k, v in items) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_slow(v, sort_keys) for v in value) + "]"
+    return _FAST[sort_keys](value)  # None, bool, int
 
 
 def compact(value: Any, sort_keys: bool = False) -> str:
     """Compact JSON text of a decoded value, numbers written as in the source."""
-    if isinstance(value, str):
-        return str.__str__(value) if isinstance(value, NumberText) else _dump_str(value)
-    if isinstance(value, dict):
-        items = sorted(value.items()) if sort_keys else value.items()
-        return "{" + ",".join(f"{_dump_str(k)}:{compact(v, sort_keys)}" for k, v in items) + "}"
-    if isinstance(value, list):
-        return "[" + ",".join(compact(v, sort_keys) for v in value) + "]"
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    raise TypeError(f"not a decoded JSON value: {type(value).__name__}")
+    try:
+        return _FAST[sort_keys](value)
+    except _HasNumberText:
+        return _slow(value, sort_keys)
 
 
 def stringify(value: Any) -> str | None:
@@ -45,7 +88,15 @@ def stringify(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return str.__str__(value)
+        return value
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, NumberText):
+        return value.text
     return compact(value)
 
 
@@ -76,9 +127,11 @@ def kind(value: Any) -> str:
     if isinstance(value, list):
         return "an array"
     if isinstance(value, str):
-        return "a number" if isinstance(value, NumberText) else "a string"
-    if value is None:
-        return "null"
+        return "a string"
     if isinstance(value, bool):
         return "a boolean"
+    if isinstance(value, int | NumberText):
+        return "a number"
+    if value is None:
+        return "null"
     return type(value).__name__

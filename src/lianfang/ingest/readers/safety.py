@@ -1,5 +1,5 @@
 """Whole-file checks shared by the readers: path, file type, size, binary content,
-encodings, hardened XML well-formedness, and xlsx archives (zip bombs).
+encodings, and hardened XML well-formedness (xlsx archives: see ``archive``).
 
 Nothing here puts file content into a message: positions, sizes and reasons only.
 """
@@ -10,9 +10,7 @@ import codecs
 import os
 import re
 import stat
-import zipfile
 from collections.abc import Iterable
-from functools import partial
 from pathlib import Path
 from typing import IO, NoReturn
 from xml.parsers import expat
@@ -21,9 +19,6 @@ from lianfang.ingest.readers.base import HostileInput, Limits
 
 SAMPLE_BYTES = 64 * 1024
 MAX_CONTROL_SHARE = 0.05
-MAX_ZIP_MEMBERS = 10_000
-#: The ratio limit applies to members bigger than this; tiny parts compress oddly well.
-RATIO_FLOOR_BYTES = 1024 * 1024
 READ_BUFFER = 256 * 1024
 
 # C0 controls except TAB, LF, FF, CR; and DEL.
@@ -58,9 +53,7 @@ def _check_stat(st: os.stat_result, limits: Limits) -> None:
     if not stat.S_ISREG(st.st_mode):
         raise HostileInput("not_a_regular_file", f"path is {_kind(st.st_mode)}")
     if st.st_size > limits.max_file_bytes:
-        raise HostileInput(
-            "too_large", f"file is {st.st_size} bytes, limit is {limits.max_file_bytes}"
-        )
+        raise HostileInput("too_large", f"file is {st.st_size} bytes, limit is {limits.max_file_bytes}")
 
 
 def check_file(path: Path, limits: Limits) -> None:
@@ -100,9 +93,7 @@ def check_text_sample(f: IO[bytes]) -> None:
         return
     nul = sample.find(b"\x00")
     if nul >= 0:
-        hint = (
-            " (UTF-16/32 text is not supported)" if sample[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
-        )
+        hint = " (UTF-16/32 text is not supported)" if sample[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
         raise HostileInput("binary_garbage", f"NUL byte at offset {nul}{hint}")
     controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     if controls > MAX_CONTROL_SHARE * len(sample):
@@ -122,16 +113,15 @@ def check_encoding(encoding: str) -> str:
         info = codecs.lookup(encoding)
     except LookupError:
         raise HostileInput("encoding_unknown", f"unknown encoding {encoding[:40]!r}") from None
+    name = "utf-8" if info.name in ("utf-8", "utf-8-sig") else info.name
     probe = "\n\r\t ,;|\"'<>{}[]:azAZ09"
     try:
-        ok = probe.encode(info.name) == probe.encode("ascii")
+        ok = probe.encode(name) == probe.encode("ascii")
     except (UnicodeError, LookupError, TypeError):
         ok = False
     if not ok:
-        raise HostileInput(
-            "encoding_unknown", f"encoding {info.name!r} is not ASCII-compatible text encoding"
-        )
-    return "utf-8" if info.name in ("utf-8", "utf-8-sig") else info.name
+        raise HostileInput("encoding_unknown", f"encoding {name!r} is not an ASCII-compatible text encoding")
+    return name
 
 
 # --------------------------------------------------------------------------- XML
@@ -165,68 +155,5 @@ def check_xml_stream(chunks: Iterable[str | bytes], what: str = "XML") -> None:
     except expat.ExpatError as exc:
         raise HostileInput(
             "xml_malformed",
-            f"{what} not well-formed at line {exc.lineno}, column {exc.offset + 1}: "
-            f"{expat.ErrorString(exc.code)}",
+            f"{what} not well-formed at line {exc.lineno}, column {exc.offset + 1}: {expat.ErrorString(exc.code)}",
         ) from None
-
-
-def malformed_encoding(
-    what: str, encoding: str, exc: UnicodeDecodeError, line: int
-) -> HostileInput:
-    return HostileInput(
-        "xml_malformed", f"{what} is not valid {encoding} text at line {line} ({exc.reason})"
-    )
-
-
-# -------------------------------------------------------------------------- xlsx
-
-
-def check_xlsx_archive(f: IO[bytes], limits: Limits) -> None:
-    """Inspect an xlsx zip *before* any XML in it is parsed; rewinds ``f``.
-
-    Refuses non-zips and zips without ``[Content_Types].xml`` (``not_xlsx``),
-    archives with too many members, too much uncompressed content or an overly
-    compressed member (``zip_bomb``), then parses every XML part with the hardened
-    expat (``xml_entities`` / ``xml_malformed``). Sizes come from the archive's
-    directory; ``zipfile`` never inflates a member beyond its declared size.
-    """
-    try:
-        with zipfile.ZipFile(f) as zf:
-            infos = zf.infolist()
-            if len(infos) > MAX_ZIP_MEMBERS:
-                raise HostileInput(
-                    "zip_bomb", f"archive has {len(infos)} members, limit is {MAX_ZIP_MEMBERS}"
-                )
-            total = 0
-            for index, info in enumerate(infos, 1):
-                total += info.file_size
-                if (
-                    info.file_size > RATIO_FLOOR_BYTES
-                    and info.file_size > limits.max_xlsx_ratio * max(info.compress_size, 1)
-                ):
-                    ratio = info.file_size // max(info.compress_size, 1)
-                    raise HostileInput(
-                        "zip_bomb",
-                        f"member {index} compresses {ratio}:1, limit is {limits.max_xlsx_ratio}:1",
-                    )
-                if info.flag_bits & 0x1:
-                    raise HostileInput("not_xlsx", f"member {index} is encrypted")
-            if total > limits.max_xlsx_uncompressed_bytes:
-                raise HostileInput(
-                    "zip_bomb",
-                    f"archive expands to {total} bytes, "
-                    f"limit is {limits.max_xlsx_uncompressed_bytes}",
-                )
-            if "[Content_Types].xml" not in zf.NameToInfo:
-                raise HostileInput("not_xlsx", "zip archive is not an Office Open XML package")
-            for index, info in enumerate(infos, 1):
-                if info.filename.lower().endswith((".xml", ".rels")):
-                    with zf.open(info) as member:
-                        chunks = iter(partial(member.read, READ_BUFFER), b"")
-                        check_xml_stream(chunks, f"xlsx part {index}")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
-        raise HostileInput(
-            "not_xlsx", f"not a readable xlsx (zip) file: {type(exc).__name__}"
-        ) from None
-    finally:
-        f.seek(0)

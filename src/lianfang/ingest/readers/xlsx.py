@@ -25,6 +25,7 @@ from typing import IO, Any
 from openpyxl import load_workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+from lianfang.ingest.readers.archive import check_xlsx_archive
 from lianfang.ingest.readers.base import (
     PRIMED,
     HostileInput,
@@ -33,7 +34,20 @@ from lianfang.ingest.readers.base import (
     ReaderSpec,
     new_record,
 )
-from lianfang.ingest.readers.safety import check_xlsx_archive, safe_open
+from lianfang.ingest.readers.safety import safe_open
+
+#: What openpyxl raises on a damaged workbook (ParseError is a SyntaxError).
+_OPENPYXL_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    SyntaxError,
+    EOFError,
+    zipfile.BadZipFile,
+)
 
 
 def cell_text(value: Any) -> str | None:
@@ -91,10 +105,8 @@ class XlsxReader:
                 self._book = load_workbook(f, read_only=True, data_only=True, keep_links=False)
         except HostileInput:
             raise
-        except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, SyntaxError) as exc:
-            raise HostileInput(
-                "not_xlsx", f"workbook cannot be opened: {type(exc).__name__}"
-            ) from None
+        except (*_OPENPYXL_ERRORS, OSError) as exc:
+            raise HostileInput("not_xlsx", f"workbook cannot be opened: {type(exc).__name__}") from None
         if spec.sheet is None:
             sheet = self._book.worksheets[0] if self._book.worksheets else None
         else:
@@ -129,41 +141,48 @@ class XlsxReader:
             if not name:
                 raise HostileInput("bad_header", f"{where} column {column} has no name")
             if name in seen:
-                raise HostileInput(
-                    "bad_header", f"{where} columns {seen[name]} and {column} have the same name"
-                )
+                raise HostileInput("bad_header", f"{where} columns {seen[name]} and {column} have the same name")
             seen[name] = column
         return names
 
     def records(self) -> Iterator[RawRecord]:
-        header = self.header
-        width = len(header)
         position = 0
+        number = self._header_row
         try:
             for number, row in enumerate(self._rows, self._header_row + 1):
-                values = [cell_text(v) for v in row]
-                while values and values[-1] is None:
-                    values.pop()
-                if not values:
-                    continue
-                position += 1
-                fields: dict[str, str | None] = dict(zip(header, values, strict=False))
-                for name in header[len(values) :]:
-                    fields[name] = None
-                problem = None
-                if len(values) > width:
-                    problem = f"xlsx: {len(values)} columns, header has {width}"
-                    for column, value in enumerate(values[width:], width + 1):
-                        fields[f"#{column}"] = value
-                raw = _canonical(fields)
-                if len(raw) > self._limit:
-                    problem = f"record too large: row over {self._limit} bytes"
-                    raw = raw[: self._limit]
-                yield new_record(
-                    position, f"sheet {self._title} row {number}", fields, raw, problem
-                )
+                record = self._record(position + 1, number, row)
+                if record is not None:
+                    position += 1
+                    yield record
+        except _OPENPYXL_ERRORS as exc:
+            # openpyxl parses the sheet lazily; a cell it cannot read ends the sheet
+            raise HostileInput(
+                "not_xlsx", f"sheet {self._title} unreadable after row {number}: {type(exc).__name__}"
+            ) from None
         finally:
             self._book.close()
+
+    def _record(self, position: int, number: int, row: tuple[Any, ...]) -> RawRecord | None:
+        header = self.header
+        width = len(header)
+        values = [cell_text(v) for v in row]
+        while values and values[-1] is None:
+            values.pop()
+        if not values:
+            return None
+        fields: dict[str, str | None] = dict(zip(header, values, strict=False))
+        for name in header[len(values) :]:
+            fields[name] = None
+        problem = None
+        if len(values) > width:
+            problem = f"xlsx: {len(values)} columns, header has {width}"
+            for column, value in enumerate(values[width:], width + 1):
+                fields[f"#{column}"] = value
+        raw = _canonical(fields)
+        if len(raw) > self._limit:
+            problem = f"record too large: row over {self._limit} bytes"
+            raw = raw[: self._limit]
+        return new_record(position, f"sheet {self._title} row {number}", fields, raw, problem)
 
 
 def read_xlsx(path: Path, spec: ReaderSpec, limits: Limits) -> Iterator[RawRecord]:

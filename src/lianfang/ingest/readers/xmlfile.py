@@ -87,8 +87,7 @@ def _local(tag: str) -> str:
 def _serialize(elem: Element) -> bytes:
     tail, elem.tail = elem.tail, None
     try:
-        data: bytes = tostring(elem, encoding="utf-8")
-        return data
+        return tostring(elem, encoding="unicode").encode("utf-8")
     finally:
         elem.tail = tail
 
@@ -115,8 +114,11 @@ def _fields(record: Element) -> dict[str, str | None]:
 
 
 def _size(elem: Element) -> int:
-    attrs = sum(len(k) + len(v) + 4 for k, v in elem.attrib.items())
-    return 2 * len(str(elem.tag)) + 5 + len(elem.text or "") + len(elem.tail or "") + attrs
+    """Rough serialized size of one element without its children."""
+    size = 2 * len(elem.tag) + 5 + len(elem.text or "") + len(elem.tail or "")
+    if elem.attrib:
+        size += sum(len(k) + len(v) + 4 for k, v in elem.attrib.items())
+    return size
 
 
 class XmlReader:
@@ -176,13 +178,9 @@ class XmlReader:
                     del stack[-1][-1]
         except ParseError as exc:
             line, column = getattr(exc, "position", (0, 0))
-            raise HostileInput(
-                "xml_malformed", f"XML not well-formed at line {line}, column {column + 1}"
-            ) from None
+            raise HostileInput("xml_malformed", f"XML not well-formed at line {line}, column {column + 1}") from None
         except DefusedXmlException:
-            raise HostileInput(
-                "xml_entities", "DOCTYPE/entity declarations are not accepted"
-            ) from None
+            raise HostileInput("xml_entities", "DOCTYPE/entity declarations are not accepted") from None
 
 
 def read_xml(path: Path, spec: ReaderSpec, limits: Limits) -> Iterator[RawRecord]:
