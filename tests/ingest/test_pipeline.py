@@ -147,3 +147,14 @@ def test_unmatched_file_is_a_clear_failure(ingestor: Ingestor, tmp_path: Path) -
 
 def test_platform_fixture_runs_on_this_backend(platform: Platform, backend: str) -> None:
     assert platform.engine.dialect.name == ("sqlite" if backend == "sqlite" else "postgresql")
+
+
+def test_quarantine_display_masks_only_personal_columns(ingestor: Ingestor, tmp_path: Path) -> None:
+    ingestor.ingest([person_csv(tmp_path / "rk_2026.csv")])
+    _, items = q.list_items(ingestor, reason="phone.format")
+    item, fields, _ = q.get_item(ingestor, items[0].id)  # type: ignore[misc]
+    shown = q.masked_fields(ingestor, item, fields)
+    assert shown["XB"] == "女"  # sex is not personal information: shown as is
+    assert shown["XM"] == "赵*"  # the name keeps its surname
+    assert shown["GMSFHM"] == "360102********123X"
+    assert shown["RYBH"] != "R5"  # a column the mapping does not read is masked (fail closed)

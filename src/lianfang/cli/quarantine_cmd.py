@@ -9,7 +9,6 @@ from lianfang.cli.common import console, fail, platform
 from lianfang.ingest import quarantine as q
 from lianfang.ingest.mapping import MappingError, load_mapping
 from lianfang.ingest.pipeline import Ingestor
-from lianfang.policy.masking import mask_value
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -87,11 +86,9 @@ def show(
     for r in item.reasons:
         console.print(f"  [red]{r['code']}[/] {r['field'] or ''} — {r['message']}")
     table = Table("source field", "value")
-    for name, value in fields.items():
-        shown = "" if value is None else value
-        if value and not reveal:
-            shown = mask_value("text", value)
-        table.add_row(name, shown)
+    shown = fields if reveal else q.masked_fields(ing, item, fields)
+    for name, value in shown.items():
+        table.add_row(name, "" if value is None else value)
     console.print(table)
     console.print(f"raw record: {len(raw)} bytes" + ("" if reveal else " (use --reveal to print)"))
     if reveal:

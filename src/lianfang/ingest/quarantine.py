@@ -21,6 +21,7 @@ from lianfang.crypto import sm3_digest
 from lianfang.ingest.mapping import Feed, MappingError
 from lianfang.ingest.pipeline import Ingestor, now_ms
 from lianfang.ingest.transform import Transformer
+from lianfang.policy.masking import mask_value
 from lianfang.store.schema import record_table_name
 
 
@@ -128,6 +129,29 @@ def _feed(ing: Ingestor, mapping_id: str, category: str, file_name: str) -> tupl
             if named or feeds:
                 return m.ref, (named or feeds)[0]
     raise MappingError(f"mapping {mapping_id!r} is not loaded; pass its file with --mapping")
+
+
+def masked_fields(ing: Ingestor, item: QuarantineItem, fields: dict[str, str | None]) -> dict[str, str | None]:
+    """Source fields for display: values feeding a personal standard field are masked.
+
+    A column the mapping does not know is masked too (fail closed): it may hold anything.
+    """
+    mapping_id = item.mapping.rsplit("@", 1)[0]
+    kinds: dict[str, str] = {}
+    try:
+        _, feed = _feed(ing, mapping_id, item.category, item.file_name)
+        category = ing.standard.category(item.category)
+        for rule in feed.rules:
+            fld = category.fields[rule.target]
+            for column in rule.sources:
+                kinds[column] = fld.type if fld.personal else kinds.get(column, "")
+    except MappingError:
+        pass
+    shown: dict[str, str | None] = {}
+    for column, value in fields.items():
+        kind = kinds.get(column)
+        shown[column] = value if value is None or kind == "" else mask_value(kind or "text", value)
+    return shown
 
 
 def retry(

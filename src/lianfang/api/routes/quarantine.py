@@ -9,7 +9,6 @@ from pydantic import BaseModel
 
 from lianfang.api.deps import IngestorDep, PageDep
 from lianfang.ingest import quarantine as q
-from lianfang.policy.masking import mask_value
 
 router = APIRouter(tags=["quarantine"])
 
@@ -48,12 +47,12 @@ def list_quarantine(
 
 @router.get("/quarantine/{item_id}")
 def show_quarantine(item_id: int, ing: IngestorDep) -> dict[str, Any]:
-    """One entry; source field values are masked."""
+    """One entry; values feeding personal fields (and unknown columns) are masked."""
     found = q.get_item(ing, item_id)
     if found is None:
         raise HTTPException(404, f"no quarantine entry {item_id}")
     item, fields, raw = found
-    masked = {k: None if v is None else mask_value("text", v) for k, v in fields.items()}
+    masked = q.masked_fields(ing, item, fields)
     return {**item.as_dict(), "fields": masked, "raw_bytes": len(raw)}
 
 
