@@ -74,6 +74,7 @@ class Mapping:
     feeds: tuple[Feed, ...]
     origin: str = ""
     value_maps: AbcMapping[str, AbcMapping[str, str]] = field(default_factory=dict)
+    text: str = ""  # the YAML as written, kept in the store's mapping registry for lineage
 
     @property
     def ref(self) -> str:
@@ -131,7 +132,7 @@ def _reader(base: dict[str, Any], override: dict[str, Any], where: str) -> Reade
         raise MappingError(f"{where}: bad source options ({exc})") from None
 
 
-def parse_mapping(raw: Any, standard: Standard, *, origin: str = "") -> Mapping:
+def parse_mapping(raw: Any, standard: Standard, *, origin: str = "", text: str = "") -> Mapping:
     """Build and check a mapping from parsed YAML against the standard."""
     if not isinstance(raw, dict):
         raise MappingError(f"{origin}: a mapping is a YAML dictionary")
@@ -191,15 +192,17 @@ def parse_mapping(raw: Any, standard: Standard, *, origin: str = "") -> Mapping:
         feeds=tuple(feeds),
         origin=origin,
         value_maps=maps,
+        text=text,
     )
 
 
 def load_mapping(path: Path, standard: Standard) -> Mapping:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise MappingError(f"{path.name}: cannot read mapping ({exc.__class__.__name__})") from None
-    return parse_mapping(raw, standard, origin=str(path))
+    return parse_mapping(raw, standard, origin=str(path), text=text)
 
 
 def builtin_mapping_files() -> list[Path]:

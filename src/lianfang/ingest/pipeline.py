@@ -29,6 +29,7 @@ from lianfang.ingest.transform import Problem, Transformer, missing_columns
 from lianfang.settings import Settings
 from lianfang.standard import Standard
 from lianfang.store.bulk import bulk_insert
+from lianfang.store.mapping_registry import register_mapping
 from lianfang.store.codec import RecordCodec
 from lianfang.store.schema import build_metadata, record_table_name
 
@@ -222,6 +223,9 @@ class Ingestor:
                 conn.execute(select(files).where(files.c.content_hash == digest)).mappings().first()
             )
             if row is None:
+                register_mapping(
+                    conn, self.table("source_mapping"), mapping_id=owner.id, version=owner.version, text=owner.text
+                )
                 ins = conn.execute(
                     insert(files).values(
                         content_hash=digest,

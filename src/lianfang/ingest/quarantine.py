@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import func, insert, select, update
 
 from lianfang.crypto import sm3_digest
-from lianfang.ingest.mapping import Feed, MappingError
+from lianfang.ingest.mapping import Feed, MappingError, parse_mapping
 from lianfang.ingest.pipeline import Ingestor, now_ms
 from lianfang.ingest.transform import Transformer
 from lianfang.policy.masking import mask_value
+from lianfang.store.mapping_registry import stored_mapping_text
 from lianfang.store.schema import record_table_name
 
 
@@ -122,13 +124,19 @@ def get_item(
 
 
 def _feed(ing: Ingestor, mapping_id: str, category: str, file_name: str) -> tuple[str, Feed]:
-    for m in ing.mappings:
-        if m.id == mapping_id:
-            feeds = [fd for fd in m.feeds if fd.category == category]
-            named = [fd for fd in feeds if fd.matches(Path(file_name))]
-            if named or feeds:
-                return m.ref, (named or feeds)[0]
-    raise MappingError(f"mapping {mapping_id!r} is not loaded; pass its file with --mapping")
+    """The feed to re-run with: a loaded mapping of that id (it may be a corrected, newer
+    version), else the newest version in the store's mapping registry."""
+    candidates = [m for m in ing.mappings if m.id == mapping_id]
+    if not candidates:
+        text = stored_mapping_text(ing.engine, ing.table("source_mapping"), mapping_id)
+        if text is not None:
+            candidates = [parse_mapping(yaml.safe_load(text), ing.standard, origin="registry", text=text)]
+    for m in candidates:
+        feeds = [fd for fd in m.feeds if fd.category == category]
+        named = [fd for fd in feeds if fd.matches(Path(file_name))]
+        if named or feeds:
+            return m.ref, (named or feeds)[0]
+    raise MappingError(f"mapping {mapping_id!r} is neither loaded nor registered; pass its file with --mapping")
 
 
 def masked_fields(ing: Ingestor, item: QuarantineItem, fields: dict[str, str | None]) -> dict[str, str | None]:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from lianfang.standard import Category, Field, Standard
@@ -120,6 +121,17 @@ def _add_bookkeeping(metadata: MetaData) -> None:
         Column("error", Text),
         Column("started_at", BigInteger, nullable=False),
         Column("finished_at", BigInteger),
+    )
+    Table(
+        "source_mapping",  # every mapping version ever used, as written: lineage and retry
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("mapping_id", String(120), nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("sha", String(64), nullable=False),
+        Column("content", Text, nullable=False),
+        Column("first_used_at", BigInteger, nullable=False),
+        UniqueConstraint("mapping_id", "version", "sha"),
     )
     Table(
         "quarantine",
