@@ -29,8 +29,8 @@ from lianfang.ingest.transform import Problem, Transformer, missing_columns
 from lianfang.settings import Settings
 from lianfang.standard import Standard
 from lianfang.store.bulk import bulk_insert
-from lianfang.store.mapping_registry import register_mapping
 from lianfang.store.codec import RecordCodec
+from lianfang.store.mapping_registry import register_mapping
 from lianfang.store.schema import build_metadata, record_table_name
 
 LINEAGE_COLUMNS = ("dedup_key", "classification", "file_id", "batch_id", "position", "raw_hash",
