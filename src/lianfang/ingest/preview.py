@@ -75,6 +75,9 @@ def preview(
                 shown = _show(v)
                 if shown is not None and fld.personal and not reveal:
                     shown = mask_value(fld.type, shown)
+                elif shown is not None and fld.code_table:
+                    label = standard.code_table(fld.code_table).codes.get(shown)
+                    shown = f"{shown} {label.zh}" if label else shown
                 values[name] = shown
         out.problems.update(p.code for p in problems)
         if len(out.rows) < limit:
