@@ -39,7 +39,7 @@ class Settings(BaseSettings):
         200, description="Largest compression ratio of any member of an .xlsx archive."
     )
     ingest_chunk_size: int = Field(
-        5000, description="Records committed per transaction during ingestion."
+        20000, description="Records committed per transaction during ingestion."
     )
     host: str = Field(
         "127.0.0.1", description="Address the API binds to (loopback until authentication lands)."

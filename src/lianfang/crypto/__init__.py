@@ -25,7 +25,7 @@ from lianfang.crypto.sm2_sign import (
     sm2_za,
     verify,
 )
-from lianfang.crypto.sm3 import hmac_sm3, sm3_digest
+from lianfang.crypto.sm3 import hmac_sm3, sm3_digest, sm3_hasher
 
 __all__ = [
     "BLIND_INDEX_BYTES",
@@ -48,5 +48,6 @@ __all__ = [
     "public_key_to_hex",
     "sm2_za",
     "sm3_digest",
+    "sm3_hasher",
     "verify",
 ]

@@ -9,9 +9,7 @@ transaction.
 
 from __future__ import annotations
 
-import base64
 import fnmatch
-import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -19,16 +17,17 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, Table, insert, select, update
+from sqlalchemy import Engine, Table, insert, select, update
 
-from lianfang.crypto import BlindIndex, FieldCipher, KeyRing, sm3_digest
+from lianfang.crypto import BlindIndex, FieldCipher, KeyRing
+from lianfang.ingest.chunks import ChunkBuilder, now_ms
 from lianfang.ingest.mapping import Feed, Mapping, MappingError, find_feed
 from lianfang.ingest.readers import HostileInput, Limits, RawRecord, check_file, open_reader
 from lianfang.ingest.results import BatchResult, FileResult
-from lianfang.ingest.transform import Problem, Transformer, missing_columns
+from lianfang.ingest.transform import Transformer, missing_columns
+from lianfang.ingest.writer import ChunkJob, ChunkWriter, Target
 from lianfang.settings import Settings
 from lianfang.standard import Standard
-from lianfang.store.bulk import bulk_insert
 from lianfang.store.codec import RecordCodec
 from lianfang.store.mapping_registry import register_mapping
 from lianfang.store.schema import build_metadata, record_table_name
@@ -38,10 +37,6 @@ LINEAGE_COLUMNS = ("dedup_key", "classification", "file_id", "batch_id", "positi
 
 # (file name, bytes done, bytes total) — drives the CLI's Rich progress bar.
 Progress = Callable[[str, int, int], None]
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def file_digest(path: Path) -> str:
@@ -284,11 +279,47 @@ class Ingestor:
         size: int,
         progress: Progress | None,
     ) -> None:
+        """Read and prepare chunks here; a :class:`ChunkWriter` thread stores them in order."""
+        res = state.result
+        builder = ChunkBuilder(
+            feed=feed,
+            transformer=transformer,
+            codec=self.codec(feed.category),
+            cipher=self.cipher,
+            blind=self.blind,
+            file_id=state.file_id,
+            batch_id=state.batch_id,
+            city_code=res.city_code,
+        )
+        target = Target(
+            table=self.table(record_table_name(feed.category)),
+            columns=self.codec(feed.category).columns + LINEAGE_COLUMNS,
+            category=feed.category,
+            file_id=state.file_id,
+            files=self.table("ingest_file"),
+            quarantine=self.table("quarantine"),
+            duplicates=self.table("ingest_duplicate"),
+        )
+        writer = ChunkWriter(self.engine, target, res)
+        try:
+            for job in self._jobs(path, feed, transformer, builder, res.resumed_from):
+                writer.submit(job)
+                if progress:
+                    progress(res.name, min(writer.committed_bytes, size), size)
+        except BaseException:
+            writer.close(reraise=False)  # chunks already queued are complete: store them
+            raise
+        writer.close()
+        if progress:
+            progress(res.name, size, size)
+
+    def _jobs(
+        self, path: Path, feed: Feed, transformer: Transformer, builder: ChunkBuilder, skip: int
+    ) -> Iterator[ChunkJob]:
         chunk: list[RawRecord] = []
         chunk_size = self.settings.ingest_chunk_size
         done_bytes = 0
         checked_header = False
-        skip = state.result.resumed_from
         for rec in open_reader(path, feed.reader, self.limits):
             done_bytes += len(rec.raw) + 1
             if not checked_header and rec.problem is None and feed.reader.format in ("csv", "xlsx"):
@@ -302,154 +333,10 @@ class Ingestor:
                 continue
             chunk.append(rec)
             if len(chunk) >= chunk_size:
-                self._commit_chunk(chunk, feed, transformer, state)
+                yield builder.build(chunk, done_bytes)
                 chunk = []
-                if progress:
-                    progress(state.result.name, min(done_bytes, size), size)
         if chunk:
-            self._commit_chunk(chunk, feed, transformer, state)
-        if progress:
-            progress(state.result.name, size, size)
-
-    # -- chunks ------------------------------------------------------------------
-
-    def _commit_chunk(
-        self, chunk: list[RawRecord], feed: Feed, transformer: Transformer, state: _FileState
-    ) -> None:
-        res = state.result
-        codec = self.codec(feed.category)
-        stamp = now_ms()
-        good: list[tuple[RawRecord, dict[str, object], bytes, bytes]] = []
-        rejected: list[tuple[RawRecord, list[Problem], bytes]] = []
-        for rec in chunk:
-            raw_hash = sm3_digest(rec.raw)
-            if rec.problem is not None:
-                code = "parse.encoding" if rec.problem.startswith("encoding") else "parse.record"
-                rejected.append((rec, [Problem(None, code, rec.problem)], raw_hash))
-                continue
-            values, problems = transformer(rec.fields)
-            if problems:
-                rejected.append((rec, problems, raw_hash))
-            else:
-                good.append((rec, values, codec.dedup_key(values), raw_hash))
-
-        fresh, dupes = self._split_duplicates(good, feed.category)
-        table = self.table(record_table_name(feed.category))
-        level = codec.category.default_level.value
-        with self.engine.begin() as conn:
-            if fresh:
-                rows = codec.encode([values for _, values, _, _ in fresh])
-                fid, bid, sid = state.file_id, state.batch_id, feed.source_id
-                for row, (rec, _, key, raw_hash) in zip(rows, fresh, strict=True):
-                    source_id = rec.fields.get(sid) if sid else None
-                    row += (key, level, fid, bid, rec.position, raw_hash, stamp,
-                            source_id.strip()[:64] if source_id else None)
-                bulk_insert(conn, table.name, codec.columns + LINEAGE_COLUMNS, rows)
-            if rejected:
-                self._quarantine(conn, rejected, feed, state, stamp)
-            if dupes:
-                conn.execute(
-                    insert(self.table("ingest_duplicate")),
-                    [
-                        {
-                            "file_id": state.file_id,
-                            "position": rec.position,
-                            "category": feed.category,
-                            "original_id": original_id,
-                            "raw_hash": raw_hash,
-                            "exact": int(exact),
-                        }
-                        for rec, raw_hash, original_id, exact in dupes
-                    ],
-                )
-            res.read += len(chunk)
-            res.accepted += len(fresh)
-            res.quarantined += len(rejected)
-            res.duplicates += len(dupes)
-            for _, problems, _ in rejected:
-                res.by_reason.update({p.code for p in problems})
-            files = self.table("ingest_file")
-            conn.execute(
-                update(files)
-                .where(files.c.id == state.file_id)
-                .values(
-                    checkpoint=chunk[-1].position,
-                    records_read=res.read,
-                    accepted=res.accepted,
-                    quarantined=res.quarantined,
-                    duplicates=res.duplicates,
-                )
-            )
-
-    def _split_duplicates(
-        self, good: list[tuple[RawRecord, dict[str, object], bytes, bytes]], category: str
-    ) -> tuple[
-        list[tuple[RawRecord, dict[str, object], bytes, bytes]],
-        list[tuple[RawRecord, bytes, int | None, bool]],
-    ]:
-        """Separate records whose standard key is already stored (or earlier in this chunk)."""
-        table = self.table(record_table_name(category))
-        keys = [key for _, _, key, _ in good]
-        existing: dict[bytes, tuple[int, bytes]] = {}
-        with self.engine.connect() as conn:
-            for i in range(0, len(keys), 900):
-                part = keys[i : i + 900]
-                for rid, key, raw_hash in conn.execute(
-                    select(table.c.id, table.c.dedup_key, table.c.raw_hash).where(
-                        table.c.dedup_key.in_(part)
-                    )
-                ):
-                    existing[bytes(key)] = (int(rid), bytes(raw_hash))
-        fresh = []
-        dupes: list[tuple[RawRecord, bytes, int | None, bool]] = []
-        in_chunk: dict[bytes, bytes] = {}
-        for item in good:
-            rec, _, key, raw_hash = item
-            if key in existing:
-                rid, first_hash = existing[key]
-                dupes.append((rec, raw_hash, rid, raw_hash == first_hash))
-            elif key in in_chunk:
-                dupes.append((rec, raw_hash, None, raw_hash == in_chunk[key]))
-            else:
-                in_chunk[key] = raw_hash
-                fresh.append(item)
-        return fresh, dupes
-
-    def _quarantine(
-        self,
-        conn: Connection,
-        rejected: list[tuple[RawRecord, list[Problem], bytes]],
-        feed: Feed,
-        state: _FileState,
-        stamp: int,
-    ) -> None:
-        res = state.result
-        rows = []
-        for rec, problems, raw_hash in rejected:
-            rows.append(
-                {
-                    "file_id": state.file_id,
-                    "batch_id": state.batch_id,
-                    "position": rec.position,
-                    "locator": rec.locator[:120],
-                    "category": feed.category,
-                    "city_code": res.city_code,
-                    "reasons": json.dumps([p.as_dict() for p in problems], ensure_ascii=False),
-                    "reason_codes": ",".join(sorted({p.code for p in problems}))[:400],
-                    # base64 keeps the exact source bytes (a GBK line with damaged bytes included)
-                    "raw_enc": self.cipher.encrypt(
-                        "quarantine.raw", base64.b64encode(rec.raw).decode()
-                    ),
-                    "fields_enc": self.cipher.encrypt(
-                        "quarantine.fields", json.dumps(rec.fields, ensure_ascii=False)
-                    ),
-                    "raw_hash": raw_hash,
-                    "status": "open",
-                    "retries": 0,
-                    "created_at": stamp,
-                }
-            )
-        conn.execute(insert(self.table("quarantine")), rows)
+            yield builder.build(chunk, done_bytes)
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, str, bool]]:

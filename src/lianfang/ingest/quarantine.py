@@ -19,8 +19,9 @@ import yaml
 from sqlalchemy import func, insert, select, update
 
 from lianfang.crypto import sm3_digest
+from lianfang.ingest.chunks import now_ms
 from lianfang.ingest.mapping import Feed, MappingError, parse_mapping
-from lianfang.ingest.pipeline import Ingestor, now_ms
+from lianfang.ingest.pipeline import Ingestor
 from lianfang.ingest.transform import Transformer
 from lianfang.policy.masking import mask_value
 from lianfang.store.mapping_registry import stored_mapping_text

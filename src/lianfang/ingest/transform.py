@@ -8,6 +8,7 @@ tuples and value types are pre-compiled per field.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -15,6 +16,20 @@ from zoneinfo import ZoneInfo
 from lianfang.ingest.mapping import Feed
 from lianfang.standard import Standard
 from lianfang.standard.types import VALUE_TYPES, Context, InvalidValue
+from lianfang.standard.types.base import Normaliser
+
+#: target, single source (or None), sources, join, const, value map, default, normaliser, required
+Rule = tuple[
+    str,
+    str | None,
+    tuple[str, ...],
+    str,
+    str | None,
+    Mapping[str, str] | None,
+    str | None,
+    Normaliser,
+    bool,
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +52,7 @@ class Transformer:
         self.category = category
         self.feed = feed
         self.columns = sorted({s for r in feed.rules for s in r.sources})
-        self._rules = []
+        self._rules: list[Rule] = []
         for rule in feed.rules:
             fld = category.field(rule.target)
             table = standard.code_table(fld.code_table) if fld.code_table else None
@@ -57,6 +72,11 @@ class Transformer:
                     fld.required,
                 )
             )
+
+    @property
+    def rules(self) -> list[Rule]:
+        """The compiled rules, in mapping order (read by :mod:`lianfang.ingest.rows`)."""
+        return list(self._rules)
 
     def __call__(self, raw: dict[str, str | None]) -> tuple[dict[str, object], list[Problem]]:
         values: dict[str, object] = {}

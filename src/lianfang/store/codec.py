@@ -49,6 +49,35 @@ class RecordCodec:
         self._key_fields = category.key
         self._key_purpose = f"key:{category.name}"
 
+    # What a compiled ingestion row builder (lianfang.ingest.rows) must reproduce exactly.
+    @property
+    def plain_fields(self) -> list[tuple[str, str]]:
+        """(name, type) of the unencrypted fields, in ``columns`` order."""
+        return list(self._plain)
+
+    @property
+    def secret_fields(self) -> list[tuple[str, bool]]:
+        """(name, searchable) of the encrypted fields, in ``columns`` order after the plain ones."""
+        return list(self._secret)
+
+    @property
+    def key_fields(self) -> tuple[str, ...]:
+        return tuple(self._key_fields)
+
+    @property
+    def key_purpose(self) -> str:
+        """Blind-index purpose the dedup key is digested under."""
+        return self._key_purpose
+
+    def is_plain_time(self, name: str) -> bool:
+        """Whether ``name`` is stored (and keyed) as epoch milliseconds."""
+        return name in self._times
+
+    @staticmethod
+    def key_text(value: object) -> str:
+        """Key part of a non-time value (a time field's part is its epoch ms)."""
+        return _text(value)
+
     def _plain_value(self, name: str, ftype: str, value: object) -> object:
         if value is None:
             return None
@@ -58,8 +87,8 @@ class RecordCodec:
             return value.isoformat()  # type: ignore[attr-defined]
         return value
 
-    def dedup_key(self, values: Mapping[str, object]) -> bytes:
-        """Keyed digest of the category's key fields (keyed: keys contain personal data)."""
+    def dedup_text(self, values: Mapping[str, object]) -> str:
+        """The text the dedup key digests: the key parts joined by U+001F."""
         parts = []
         for k in self._key_fields:
             v = values.get(k)
@@ -69,28 +98,53 @@ class RecordCodec:
                 parts.append(str(to_epoch_ms(v)))  # type: ignore[arg-type]
             else:
                 parts.append(_text(v))
-        return self.blind.digest(self._key_purpose, "\x1f".join(parts))
+        return "\x1f".join(parts)
+
+    def dedup_key(self, values: Mapping[str, object]) -> bytes:
+        """Keyed digest of the category's key fields (keyed: keys contain personal data)."""
+        return self.blind.digest(self._key_purpose, self.dedup_text(values))
+
+    def plain_row(self, values: Mapping[str, object]) -> list[Any]:
+        """The unencrypted cells of one row, in ``columns`` order."""
+        row: list[Any] = []
+        for name, ftype in self._plain:
+            v = values.get(name)
+            if v is not None and (ftype == "datetime" or ftype == "date"):
+                v = self._plain_value(name, ftype, v)
+            row.append(v)
+        return row
+
+    def secret_texts(self, values: Mapping[str, object]) -> tuple[str | None, ...]:
+        """The clear texts of the encrypted fields, in ``columns`` order."""
+        return tuple(
+            None if (v := values.get(name)) is None else _text(v) for name, _ in self._secret
+        )
+
+    def secret_cells(self, texts: Sequence[Sequence[str | None]]) -> list[list[Any]]:
+        """Encrypted cells (blob, and blind index if searchable) per row, from ``secret_texts``."""
+        cells: list[list[Any]] = [[] for _ in texts]
+        for j, (name, searchable) in enumerate(self._secret):
+            column = [t[j] for t in texts]
+            if not any(t is not None for t in column):
+                width = 2 if searchable else 1
+                for out in cells:
+                    out += (None,) * width
+                continue
+            blobs = self.cipher.encrypt_many(name, column)
+            digests = self.blind.digest_many(name, column) if searchable else None
+            for i, out in enumerate(cells):
+                out.append(blobs[i])
+                if digests is not None:
+                    out.append(digests[i])
+        return cells
 
     def encode(self, values_list: Sequence[Mapping[str, object]]) -> list[list[Any]]:
         """Rows as lists in ``columns`` order."""
-        plain = self._plain
-        rows: list[list[Any]] = []
-        for values in values_list:
-            row: list[Any] = []
-            for name, ftype in plain:
-                v = values.get(name)
-                if v is not None and (ftype == "datetime" or ftype == "date"):
-                    v = self._plain_value(name, ftype, v)
-                row.append(v)
-            rows.append(row)
-        for name, searchable in self._secret:
-            texts = [None if (v := values.get(name)) is None else _text(v) for values in values_list]
-            blobs = self.cipher.encrypt_many(name, texts)
-            digests = self.blind.digest_many(name, texts) if searchable else None
-            for i, row in enumerate(rows):
-                row.append(blobs[i])
-                if digests is not None:
-                    row.append(digests[i])
+        rows = [self.plain_row(values) for values in values_list]
+        if self._secret:
+            cells = self.secret_cells([self.secret_texts(values) for values in values_list])
+            for row, extra in zip(rows, cells, strict=True):
+                row += extra
         return rows
 
     def decode(self, row: Mapping[str, Any], tz: ZoneInfo) -> dict[str, object]:

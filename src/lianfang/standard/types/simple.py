@@ -12,6 +12,8 @@ from lianfang.standard.types.base import Context, InvalidValue, Normaliser
 
 def to_halfwidth(value: str) -> str:
     """NFKC folds full-width digits and letters (common in legacy exports) to ASCII."""
+    if value.isascii():  # ASCII is NFKC-stable; isascii() is O(1), normalize() a call
+        return value
     return unicodedata.normalize("NFKC", value)
 
 
@@ -61,8 +63,12 @@ class CodeType:
             raise ValueError(f"field {field.name} has no code table")
         codes = table.codes
         table_name = table.name
+        # codes that the folding below leaves as they are: a raw value equal to one is it
+        stable = frozenset(c for c in codes if to_halfwidth(c).strip() == c)
 
         def normalise(raw: str) -> str:
+            if raw in stable:
+                return raw
             value = to_halfwidth(raw).strip()
             if value in codes:
                 return value

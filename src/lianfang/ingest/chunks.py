@@ -1,0 +1,154 @@
+"""Producer side of ingestion: one chunk of raw records → a :class:`ChunkJob` to store.
+
+Per record: the SM3 hash of its raw bytes (lineage), then the fused row builder
+(:mod:`lianfang.ingest.rows`) — or, for a record with a problem, the
+:class:`Transformer`, whose problems send it to quarantine. Clean records get their
+dedup key (keyed HMAC-SM3 of the key text); a key seen earlier *in this chunk* makes
+the record a duplicate here, while keys stored by earlier chunks are the writer's
+business (:mod:`lianfang.ingest.writer`). Encryption of personal fields and of
+quarantined records happens here too, so the writer thread only talks to the database.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+from lianfang.crypto import BlindIndex, FieldCipher, sm3_hasher
+from lianfang.ingest.mapping import Feed
+from lianfang.ingest.readers import RawRecord
+from lianfang.ingest.rows import Built, compile_row_builder
+from lianfang.ingest.transform import Problem, Transformer
+from lianfang.ingest.writer import ChunkJob
+from lianfang.store.codec import RecordCodec
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class ChunkBuilder:
+    """Builds the :class:`ChunkJob` s of one file (one instance per file and thread)."""
+
+    def __init__(
+        self,
+        *,
+        feed: Feed,
+        transformer: Transformer,
+        codec: RecordCodec,
+        cipher: FieldCipher,
+        blind: BlindIndex,
+        file_id: int,
+        batch_id: int,
+        city_code: str,
+    ):
+        self.feed = feed
+        self.transformer = transformer
+        self.codec = codec
+        self.cipher = cipher
+        self.file_id = file_id
+        self.batch_id = batch_id
+        self.city_code = city_code
+        self._build = compile_row_builder(transformer, codec)
+        self._hash = sm3_hasher()
+        self._key = blind.digester(codec.key_purpose)
+        self._level = codec.category.default_level.value
+        self._secret = bool(codec.secret_fields)
+
+    def _slow(self, rec: RawRecord) -> Built | list[Problem]:
+        """The reference path: the Transformer, for records the fast path turned down."""
+        values, problems = self.transformer(rec.fields)
+        if problems:
+            return problems
+        codec = self.codec
+        return codec.plain_row(values), codec.secret_texts(values), codec.dedup_text(values)
+
+    def build(self, chunk: list[RawRecord], done_bytes: int) -> ChunkJob:
+        job = ChunkJob(read=len(chunk), last_position=chunk[-1].position, done_bytes=done_bytes)
+        build, hash_, key_of = self._build, self._hash, self._key
+        first: dict[bytes, bytes] = {}  # key -> raw hash of the chunk's first record with it
+        rows, keys, positions, hashes = job.rows, job.keys, job.positions, job.hashes
+        secrets: list[tuple[str | None, ...]] = []
+        source_ids: list[str | None] = []
+        rejected: list[tuple[RawRecord, list[Problem], bytes]] = []
+        sid = self.feed.source_id
+        for rec in chunk:
+            raw_hash = hash_(rec.raw)
+            if rec.problem is not None:
+                code = "parse.encoding" if rec.problem.startswith("encoding") else "parse.record"
+                rejected.append((rec, [Problem(None, code, rec.problem)], raw_hash))
+                continue
+            built = build(rec.fields)
+            if built is None:
+                slow = self._slow(rec)
+                if isinstance(slow, list):
+                    rejected.append((rec, slow, raw_hash))
+                    continue
+                built = slow
+            row, texts, key_text = built
+            key = key_of(key_text)
+            if key in first:
+                job.repeats.append((rec.position, raw_hash, key, first[key]))
+                continue
+            first[key] = raw_hash
+            if self._secret:
+                secrets.append(texts)
+            source_id = rec.fields.get(sid) if sid else None
+            source_ids.append(source_id.strip()[:64] if source_id else None)
+            rows.append(row)
+            keys.append(key)
+            positions.append(rec.position)
+            hashes.append(raw_hash)
+        self._finish_rows(job, secrets, source_ids)
+        if rejected:
+            job.quarantine = self._quarantine_rows(rejected)
+            for _, problems, _ in rejected:
+                job.reasons.update({p.code for p in problems})
+        return job
+
+    def _finish_rows(
+        self, job: ChunkJob, secrets: list[tuple[str | None, ...]], source_ids: list[str | None]
+    ) -> None:
+        """Append the encrypted cells and the lineage columns (see pipeline.LINEAGE_COLUMNS)."""
+        cells = self.codec.secret_cells(secrets) if self._secret else None
+        level, fid, bid, stamp = self._level, self.file_id, self.batch_id, now_ms()
+        for i, (row, key, position, raw_hash, source_id) in enumerate(
+            zip(job.rows, job.keys, job.positions, job.hashes, source_ids, strict=True)
+        ):
+            if cells is not None:
+                row += cells[i]
+            row += (key, level, fid, bid, position, raw_hash, stamp, source_id)
+
+    def _quarantine_rows(
+        self, rejected: list[tuple[RawRecord, list[Problem], bytes]]
+    ) -> list[dict[str, Any]]:
+        stamp = now_ms()
+        return [
+            {
+                "file_id": self.file_id,
+                "batch_id": self.batch_id,
+                "position": rec.position,
+                "locator": rec.locator[:120],
+                "category": self.feed.category,
+                "city_code": self.city_code,
+                "reasons": json.dumps([p.as_dict() for p in problems], ensure_ascii=False),
+                "reason_codes": ",".join(sorted({p.code for p in problems}))[:400],
+                # base64 keeps the exact source bytes (a GBK line with damaged bytes included)
+                "raw_enc": self.cipher.encrypt(
+                    "quarantine.raw", base64.b64encode(rec.raw).decode()
+                ),
+                "fields_enc": self.cipher.encrypt(
+                    "quarantine.fields", json.dumps(rec.fields, ensure_ascii=False)
+                ),
+                "raw_hash": raw_hash,
+                "status": "open",
+                "retries": 0,
+                "created_at": stamp,
+            }
+            for rec, problems, raw_hash in rejected
+        ]
+
+
+__all__ = ["ChunkBuilder", "now_ms"]

@@ -1,0 +1,160 @@
+"""Fused hot path: one compiled function per feed turns raw fields into a stored row.
+
+:class:`~lianfang.ingest.transform.Transformer` (map → normalise → validate into a
+values dict), :meth:`RecordCodec.encode <lianfang.store.codec.RecordCodec.encode>`
+(values → row) and :meth:`RecordCodec.dedup_key` (values → key text → digest) each
+walk the record again and build intermediate dicts and lists. For a clean record
+this module does all three in one generated function: it reads each source
+column, normalises it, and writes the row cells and the key parts directly.
+
+The fast path only handles records without problems: at the first missing
+required value or :class:`InvalidValue` it returns ``None`` and the caller runs the
+ordinary :class:`Transformer`, which collects every problem exactly as before.
+So the quarantine path (reasons, codes) is the one and only reference behaviour,
+and for clean records the output equals ``codec.encode`` / ``codec.dedup_key``
+(tested in ``tests/ingest/test_rows.py``).
+
+The generated source holds only identifiers and indices; column names, constants,
+defaults, value maps and normalisers are bound as default arguments, never pasted
+into code (the same rule as the CSV record builder).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lianfang.ingest.transform import Rule, Transformer
+from lianfang.standard.types import InvalidValue
+from lianfang.store.codec import RecordCodec
+
+#: (plain cells in codec column order, texts of the encrypted fields, dedup key text)
+Built = tuple[list[Any], tuple[str | None, ...], str]
+BuildRow = Callable[[dict[str, str | None]], Built | None]
+
+_KEY_SEP = "\x1f"  # RecordCodec.dedup_key joins the key parts with it
+_TEMPORAL = frozenset({"datetime", "date"})
+
+
+def _joiner(sources: tuple[str, ...], join: str) -> Callable[[dict[str, str | None]], str]:
+    def joined(raw: dict[str, str | None]) -> str:
+        return join.join((raw.get(s) or "").strip() for s in sources)
+
+    return joined
+
+
+class _Source:
+    """Collects generated lines and the objects they refer to (as default arguments)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.bound: dict[str, object] = {}
+
+    def bind(self, name: str, value: object) -> str:
+        self.bound[name] = value
+        return name
+
+    def add(self, line: str, indent: int = 1) -> None:
+        self.lines.append("    " * indent + line)
+
+
+def _rule_code(src: _Source, i: int, rule: Rule, ftype: str) -> None:
+    """Lines setting ``v{i}`` from the record, or returning None on a problem."""
+    _target, single, sources, join, const, vmap, default, normalise, required = rule
+    f = src.bind(f"_f{i}", normalise)
+    m = src.bind(f"_m{i}", vmap) if vmap is not None else None
+    if const is not None and ftype not in _TEMPORAL:
+        # A constant of a pure (non-temporal) type normalises the same every time.
+        text: str | None = const.strip() or default
+        if text is None:
+            src.add("return None" if required else f"v{i} = None")
+            return
+        if vmap is not None:
+            text = vmap.get(text, text)
+        try:
+            src.add(f"v{i} = {src.bind(f'_c{i}', normalise(text))}")
+        except InvalidValue:
+            src.add("return None")  # the Transformer reports it for every record
+        return
+    if const is not None:
+        src.add(f"t = {src.bind(f'_k{i}', const)}")
+    elif single is not None:
+        src.add(f"t = raw.get({src.bind(f'_s{i}', single)})")
+    else:
+        src.add(f"t = {src.bind(f'_j{i}', _joiner(sources, join))}(raw)")
+    src.add("if t:")
+    src.add("t = t.strip()", 2)
+    src.add("if t:")
+    if m:
+        src.add(f"t = {m}.get(t, t)", 2)
+    src.add(f"v{i} = {f}(t)", 2)
+    src.add("else:")
+    if default is not None:
+        src.add(f"t = {src.bind(f'_d{i}', default)}", 2)
+        if m:
+            src.add(f"t = {m}.get(t, t)", 2)
+        src.add(f"v{i} = {f}(t)", 2)
+    elif required:
+        src.add("return None", 2)
+    else:
+        src.add(f"v{i} = None", 2)
+
+
+def compile_row_builder(transformer: Transformer, codec: RecordCodec) -> BuildRow:
+    """Generate the fused function for one feed (see the module docstring)."""
+    category = transformer.category
+    rules = transformer.rules
+    slot = {rule[0]: i for i, rule in enumerate(rules)}
+    src = _Source()
+    src.add("try:")
+    body = _Source()
+    for i, rule in enumerate(rules):
+        _rule_code(body, i, rule, category.field(rule[0]).type)
+    src.lines += ["    " + line for line in body.lines]
+    src.bound.update(body.bound)
+    src.add("except InvalidValue:")
+    src.add("return None", 2)
+
+    def maybe(i: int, expr: str) -> str:
+        return f"None if v{i} is None else {expr}"
+
+    cells: list[str] = []
+    times: set[str] = set()
+    for name, ftype in codec.plain_fields:
+        if name not in slot:
+            cells.append("None")
+            continue
+        i = slot[name]
+        if codec.is_plain_time(name):
+            # == store.codec.to_epoch_ms, inlined
+            src.add(f"ms{i} = {maybe(i, f'int(v{i}.timestamp() * 1000)')}")
+            cells.append(f"ms{i}")
+            times.add(name)
+        elif ftype == "date":
+            cells.append(maybe(i, f"v{i}.isoformat()"))
+        else:
+            cells.append(f"v{i}")
+    secrets = [
+        maybe(slot[name], f"_text(v{slot[name]})") if name in slot else "None"
+        for name, _ in codec.secret_fields
+    ]
+    parts = []
+    for name in codec.key_fields:
+        if name not in slot:
+            parts.append('""')
+            continue
+        i = slot[name]
+        expr = f"str(ms{i})" if name in times else f"(v{i} if v{i}.__class__ is str else _text(v{i}))"
+        parts.append(f'"" if v{i} is None else {expr}')
+    src.add(f"return [{', '.join(cells)}], ({''.join(s + ', ' for s in secrets)}), "
+            f"_sep.join(({''.join(p + ', ' for p in parts)}))")
+    src.bound.update(_text=codec.key_text, _sep=_KEY_SEP, InvalidValue=InvalidValue)
+    params = ", ".join(f"{name}={name}" for name in src.bound)
+    source = f"def build(raw, {params}):\n" + "\n".join(src.lines) + "\n"
+    namespace: dict[str, Any] = dict(src.bound)
+    exec(compile(source, "<ingest row builder>", "exec"), namespace)
+    build: BuildRow = namespace["build"]
+    return build
+
+
+__all__ = ["BuildRow", "Built", "compile_row_builder"]

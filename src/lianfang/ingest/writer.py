@@ -1,0 +1,181 @@
+"""The chunk writer: one thread that owns every ingestion transaction of a file.
+
+The caller's thread reads, transforms, hashes and encodes chunk *n + 1* while this
+thread stores chunk *n*: the database drivers release the GIL while the database
+works (SQLite inside ``sqlite3_step``, index maintenance and the commit's fsync;
+psycopg while the server works), so on two cores the two overlap.
+
+What stays as it was without the thread:
+
+* **One transaction per chunk, in chunk order.** Only this thread writes; a chunk's
+  records, quarantine entries, duplicate notes and the file checkpoint still commit
+  together, so ``kill -9`` at any point leaves the file's checkpoint exact.
+* **Cross-chunk duplicates** are looked up here, inside the chunk's transaction, so
+  the lookup sees every earlier chunk. Duplicates *within* a chunk were already
+  set aside by the producer (it knows the chunk as a whole).
+* **Errors surface in the caller**: :meth:`ChunkWriter.submit` and
+  :meth:`ChunkWriter.close` re-raise what the thread raised; after an error the
+  thread discards what is queued, so the producer never blocks on a dead writer.
+* **Bounded memory**: the queue holds at most ``depth`` chunks (default 1, so at
+  most three chunks exist at once: being built, queued, being written).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, insert, update
+
+from lianfang.ingest.results import FileResult
+from lianfang.store.bulk import bulk_insert, select_existing_keys
+
+
+@dataclass
+class ChunkJob:
+    """One chunk, ready to store. ``rows``, ``keys``, ``positions`` and ``hashes`` align."""
+
+    read: int  # records in the chunk (all outcomes)
+    last_position: int  # the checkpoint once committed
+    done_bytes: int  # progress: source bytes up to the chunk's end
+    rows: list[list[Any]] = field(default_factory=list)  # fresh within the chunk, encoded
+    keys: list[bytes] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
+    hashes: list[bytes] = field(default_factory=list)
+    # (position, raw hash, key, raw hash of the chunk's first record with that key)
+    repeats: list[tuple[int, bytes, bytes, bytes]] = field(default_factory=list)
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+    reasons: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a file's chunks go."""
+
+    table: Table  # the category's record table
+    columns: tuple[str, ...]  # of the encoded rows
+    category: str
+    file_id: int
+    files: Table  # ingest_file
+    quarantine: Table
+    duplicates: Table  # ingest_duplicate
+
+
+_STOP = None
+
+
+class ChunkWriter:
+    """Stores :class:`ChunkJob` s in submission order on a thread of its own."""
+
+    def __init__(self, engine: Engine, target: Target, result: FileResult, depth: int = 1):
+        self._engine = engine
+        self._target = target
+        self._result = result
+        self._queue: queue.Queue[ChunkJob | None] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self.committed_bytes = 0
+        self._thread = threading.Thread(target=self._loop, name="lianfang-ingest-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, job: ChunkJob) -> None:
+        """Queue a chunk (blocks while the queue is full); raises a writer error, if any."""
+        self._raise()
+        self._queue.put(job)
+
+    def close(self, *, reraise: bool = True) -> None:
+        """Store what is queued, stop the thread, then raise its error (if ``reraise``)."""
+        self._queue.put(_STOP)
+        self._thread.join()
+        if reraise:
+            self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _loop(self) -> None:
+        while (job := self._queue.get()) is not _STOP:
+            if self._error is not None:
+                continue  # drain: the producer learns of the error at its next submit
+            try:
+                self._store(job)
+            except BaseException as exc:
+                self._error = exc
+
+    def _store(self, job: ChunkJob) -> None:
+        t = self._target
+        res = self._result
+        with self._engine.begin() as conn:
+            rows, dupes = self._split(conn, job)
+            if rows:
+                bulk_insert(conn, t.table.name, t.columns, rows)
+            if job.quarantine:
+                conn.execute(insert(t.quarantine), job.quarantine)
+            if dupes:
+                conn.execute(
+                    insert(t.duplicates),
+                    [
+                        {
+                            "file_id": t.file_id,
+                            "position": position,
+                            "category": t.category,
+                            "original_id": original_id,
+                            "raw_hash": raw_hash,
+                            "exact": int(exact),
+                        }
+                        for position, raw_hash, original_id, exact in dupes
+                    ],
+                )
+            self._checkpoint(conn, job, len(rows), len(dupes))
+        res.read += job.read
+        res.accepted += len(rows)
+        res.quarantined += len(job.quarantine)
+        res.duplicates += len(dupes)
+        res.by_reason.update(job.reasons)
+        self.committed_bytes = job.done_bytes
+
+    def _split(
+        self, conn: Connection, job: ChunkJob
+    ) -> tuple[list[list[Any]], list[tuple[int, bytes, int | None, bool]]]:
+        """Drop the rows whose key an earlier chunk (or file) stored; note every duplicate."""
+        existing = select_existing_keys(conn, self._target.table.name, job.keys)
+        dupes: list[tuple[int, bytes, int | None, bool]] = []
+        rows = job.rows
+        if existing:
+            rows = []
+            for row, key, position, raw_hash in zip(
+                job.rows, job.keys, job.positions, job.hashes, strict=True
+            ):
+                hit = existing.get(key)
+                if hit is None:
+                    rows.append(row)
+                else:
+                    dupes.append((position, raw_hash, hit[0], raw_hash == hit[1]))
+        for position, raw_hash, key, first_hash in job.repeats:
+            hit = existing.get(key)
+            if hit is None:
+                dupes.append((position, raw_hash, None, raw_hash == first_hash))
+            else:
+                dupes.append((position, raw_hash, hit[0], raw_hash == hit[1]))
+        dupes.sort(key=lambda d: d[0])
+        return rows, dupes
+
+    def _checkpoint(self, conn: Connection, job: ChunkJob, accepted: int, dupes: int) -> None:
+        res = self._result
+        conn.execute(
+            update(self._target.files)
+            .where(self._target.files.c.id == self._target.file_id)
+            .values(
+                checkpoint=job.last_position,
+                records_read=res.read + job.read,
+                accepted=res.accepted + accepted,
+                quarantined=res.quarantined + len(job.quarantine),
+                duplicates=res.duplicates + dupes,
+            )
+        )
+
+
+__all__ = ["ChunkJob", "ChunkWriter", "Target"]
