@@ -120,3 +120,15 @@ def test_openapi_is_served(client: TestClient) -> None:
 )
 def test_pushed_names_cannot_escape(name: str, expected: str) -> None:
     assert safe_upload_name(name) == expected
+
+
+def test_times_are_iso_8601_in_shanghai(client: TestClient) -> None:
+    client.post(
+        "/api/v1/ingest",
+        data={"mapping": "test.api.rk"},
+        files={"files": ("rk_push.csv", CSV.encode(), "text/csv")},
+    )
+    batch = client.get("/api/v1/batches").json()["items"][0]
+    assert batch["started_at"].endswith("+08:00")
+    item = client.get("/api/v1/quarantine").json()["items"][0]
+    assert item["created_at"].endswith("+08:00")

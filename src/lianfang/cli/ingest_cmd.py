@@ -86,6 +86,7 @@ def render_summary(result: BatchResult) -> None:
         table.add_column(
             col,
             justify="right" if col in ("read", "accepted", "quarantined", "duplicates") else "left",
+            overflow="fold",  # full file paths: they are the lineage a steward looks up
         )
     for f in result.files:
         status = f.status if not f.error else f"{f.status}: {f.error}"

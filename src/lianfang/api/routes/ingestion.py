@@ -11,6 +11,7 @@ from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from sqlalchemy import func, select
 
 from lianfang.api.deps import IngestorDep, PageDep, PlatformDep
+from lianfang.api.timefmt import localise
 
 router = APIRouter(tags=["ingestion"])
 
@@ -57,7 +58,7 @@ def push(
 
 
 @router.get("/batches")
-def batches(ing: IngestorDep, page: PageDep) -> dict[str, Any]:
+def batches(plat: PlatformDep, ing: IngestorDep, page: PageDep) -> dict[str, Any]:
     """Ingestion batches, newest first."""
     t = ing.table("ingest_batch")
     with ing.engine.connect() as conn:
@@ -65,12 +66,12 @@ def batches(ing: IngestorDep, page: PageDep) -> dict[str, Any]:
         rows = conn.execute(
             select(t).order_by(t.c.id.desc()).limit(page.limit).offset(page.offset)
         ).mappings()
-        items = [dict(r) for r in rows]
+        items = [localise(dict(r), plat.tz) for r in rows]
     return {"total": total, "limit": page.limit, "offset": page.offset, "items": items}
 
 
 @router.get("/batches/{batch_id}")
-def batch(batch_id: int, ing: IngestorDep) -> dict[str, Any]:
+def batch(batch_id: int, plat: PlatformDep, ing: IngestorDep) -> dict[str, Any]:
     """One batch with its files and their counts."""
     b, f = ing.table("ingest_batch"), ing.table("ingest_file")
     with ing.engine.connect() as conn:
@@ -98,4 +99,4 @@ def batch(batch_id: int, ing: IngestorDep) -> dict[str, Any]:
                 .order_by(f.c.id)
             ).mappings()
         ]
-    return {**dict(row), "files": files}
+    return {**localise(dict(row), plat.tz), "files": files}

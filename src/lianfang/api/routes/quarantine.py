@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
 from lianfang.api.deps import IngestorDep, PageDep
+from lianfang.api.timefmt import localise
 from lianfang.ingest import quarantine as q
 
 router = APIRouter(tags=["quarantine"])
@@ -41,7 +42,7 @@ def list_quarantine(
         "total": total,
         "limit": page.limit,
         "offset": page.offset,
-        "items": [i.as_dict() for i in items],
+        "items": [localise(i.as_dict(), ing.tz) for i in items],
     }
 
 
@@ -53,7 +54,7 @@ def show_quarantine(item_id: int, ing: IngestorDep) -> dict[str, Any]:
         raise HTTPException(404, f"no quarantine entry {item_id}")
     item, fields, raw = found
     masked = q.masked_fields(ing, item, fields)
-    return {**item.as_dict(), "fields": masked, "raw_bytes": len(raw)}
+    return {**localise(item.as_dict(), ing.tz), "fields": masked, "raw_bytes": len(raw)}
 
 
 @router.post("/quarantine/retry")
