@@ -12,6 +12,12 @@ CONTRACT = {"required.missing", "citizen_id.check_digit", "citizen_id.birth_date
             "parse.encoding", "parse.record"}
 
 
+def test_the_generator_and_this_test_agree_on_the_reason_codes() -> None:
+    from lianfang.demo.defects import REASONS
+
+    assert REASONS == CONTRACT
+
+
 def test_every_file_is_listed_and_every_listed_file_exists(small: Any) -> None:
     on_disk = {p.relative_to(small.root).as_posix() for p in small.root.rglob("*") if p.is_file()}
     listed = {f["path"] for f in small.manifest["files"]}

@@ -16,8 +16,9 @@ from lianfang.demo.draws import Draws, stage_random
 from lianfang.demo.geography import City, District, sample_point
 from lianfang.demo.people import mobile
 from lianfang.demo.places import place_address, street
+from lianfang.demo.sink import Sink
 from lianfang.demo.story import THIEF_CITY, StoryPlan
-from lianfang.demo.timefmt import parts
+from lianfang.demo.timefmt import iso, parts
 from lianfang.demo.units import city_bureau, district_bureau, station_unit
 from lianfang.demo.vehicles import vehicle
 from lianfang.demo.world import World
@@ -69,51 +70,54 @@ def _place(rng: random.Random, city: City) -> tuple[District, tuple[float, float
     return district, sample_point(city.polygon, rng, district.centre, 0.08)
 
 
+class _CaseNumbers:
+    """``A`` + unit code + ``YYYYMM`` + a 4-digit serial per unit and month."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, int] = {}
+
+    def __call__(self, unit: str, t: int) -> str:
+        key = unit + _yyyymmdd(t)[:6]
+        self._last[key] = self._last.get(key, 0) + 1
+        return f"A{key}{self._last[key]:04d}"
+
+
 def export_cases(world: World, story: StoryPlan) -> None:
-    serials: dict[str, int] = {}  # unit + YYYYMM -> last serial
+    number = _CaseNumbers()
     story_record: list[dict[str, Any]] = []
+
+    def emit_story_case(sink: Sink, case: dict[str, Any]) -> None:
+        rec = {k: v for k, v in case.items() if not k.startswith("_")}
+        rec.update(case_no=number(case["_unit"], case["occurred_at"]), unit_code=case["_unit"],
+                   _src=sink.position + 1)
+        position = sink.emit(rec, protected=True)
+        story_record.append({**_story_view(rec), "file": sink.file, "position": position})
+
     for city in world.province.cities:
         rng = stage_random(world.seed, f"cases/{city.code}")
         sink = world.sink(world.own(city), "case")
-        waiting = list(story.cases) if city.index == THIEF_CITY else []
-
-        def number(unit: str, t: int) -> str:
-            month = _yyyymmdd(t)[:6]
-            serials[unit + month] = serials.get(unit + month, 0) + 1
-            return f"A{unit}{month}{serials[unit + month]:04d}"
-
+        waiting = list(story.cases) if city.index == THIEF_CITY else []  # in time order
         for t in _times(world, rng, world.scale.cases):
             while waiting and waiting[0]["occurred_at"] <= t:
-                case = waiting.pop(0)
-                rec = {k: v for k, v in case.items() if not k.startswith("_")}
-                rec.update(case_no=number(case["_unit"], case["occurred_at"]), unit_code=case["_unit"],
-                           _src=sink.position + 1)
-                position = sink.emit(rec, protected=True)
-                story_record.append({**_story_view(rec), "file": sink.file, "position": position})
+                emit_story_case(sink, waiting.pop(0))
             rec = _case(world, rng, city, t, number)
             rec["_src"] = sink.position + 1
             sink.emit(rec)
         for case in waiting:
-            rec = {k: v for k, v in case.items() if not k.startswith("_")}
-            rec.update(case_no=number(case["_unit"], case["occurred_at"]), unit_code=case["_unit"],
-                       _src=sink.position + 1)
-            position = sink.emit(rec, protected=True)
-            story_record.append({**_story_view(rec), "file": sink.file, "position": position})
+            emit_story_case(sink, case)
         sink.close()
         world.report("cases", city.index, len(world.province.cities))
     story.record["cases"] = story_record
 
 
 def _story_view(rec: dict[str, Any]) -> dict[str, Any]:
-    from lianfang.demo.timefmt import iso
-
     view = {k: rec[k] for k in ("case_no", "category", "title", "division_code", "address", "longitude",
                                 "latitude", "unit_code", "suspect_plate_no")}
     view.update(occurred_at=iso(rec["occurred_at"]), reported_at=iso(rec["reported_at"]))
     return view
 
 
-def _case(world: World, rng: random.Random, city: City, t: int, number: Any) -> dict[str, Any]:
+def _case(world: World, rng: random.Random, city: City, t: int, number: _CaseNumbers) -> dict[str, Any]:
     district, point = _place(rng, city)
     category = _weighted(rng, _CASES)
     unit = station_unit(district, 1 + rng.randrange(len(district.stations)))

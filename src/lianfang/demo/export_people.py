@@ -40,7 +40,7 @@ class _CityFile:
                             fullwidth=self.random() < 0.05)
         self.done += 1
         if self.done % PROGRESS_EVERY == 0:
-            self.world.report("persons", self.done, self.world.people.per_city * 16)
+            self.world.report("persons", self.done, self.world.people.per_city * 16 + 1)  # + the suspect
         return self.sink.emit(rec, protected=protected, identity=person.id)
 
 

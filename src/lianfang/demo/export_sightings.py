@@ -5,7 +5,9 @@ Cities take turns: each turn drives one vehicle of the city for the whole window
 their neighbours' files). Registered vehicles come first — sized so they use about
 85 % of the budget — then cars from other provinces fill the rest; a city stops when
 its budget is used, and nobody drives into a city that has stopped. Face captures
-are spread along. Memory stays flat: nothing is kept but counters.
+are spread along. A vehicle's passes are handed to each feed as one batch, which
+writes the clean ones through its fast lane (:mod:`lianfang.demo.chains`). Memory
+stays flat: nothing is kept but counters and the current vehicle's passes.
 
 Cloned plates (套牌) are planted on the first vehicles of a few cities: the genuine
 car's first pass, and minutes later the same plate at a checkpoint in the city
@@ -17,6 +19,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from lianfang.demo.chains import FACE_FIELDS, PASS_FIELDS
 from lianfang.demo.draws import stage_random
 from lianfang.demo.geography import distance_km, near_centre
 from lianfang.demo.plates import visitor_plate
@@ -98,6 +101,7 @@ def export_sightings(world: World, story: StoryPlan) -> list[dict[str, Any]]:
     remaining = feeds.remaining
     rand = rng.random
     owner_of, ids, serial, sinks = roads.city, roads.ids, feeds.serial, feeds.vehicle
+    lanes = {city: sink.lane(PASS_FIELDS) for city, sink in sinks.items()}
 
     def can_enter(city: int) -> bool:
         return remaining[city] > 20
@@ -133,9 +137,14 @@ def export_sightings(world: World, story: StoryPlan) -> list[dict[str, Any]]:
                 plate = visitor_plate(world.seed, (k - vehicles) * 16 + c - 1)
                 ptype, pcolor, vcolor, mean, travels = "02", "5", "2" if rand() < 0.5 else "1", 6.0, ()
             passes = drive(roads, rng, c, cps[rng.randrange(len(cps))], t0, t1, mean, travels, can_enter)
-            clone_to = clones.get((c, k))
+            # a city's planned clone goes on its first registered vehicle (after the first)
+            # that is seen early enough; it stays planned until then
+            clone_to = clones[c][0] if clones.get(c) and 0 < k < vehicles else None
             emitted = 0
-            for p in passes:  # the hot loop: emit_pass inlined
+            base = {"kind": "vehicle", "plate_no": plate, "plate_type": ptype, "plate_color": pcolor,
+                    "vehicle_color": vcolor, "_fw": rand() < 0.03}
+            batches: dict[int, list[tuple[Any, ...]]] = {}  # feed city -> this vehicle's passes there
+            for p in passes:  # the hot loop
                 owner = owner_of[p[0]]
                 if remaining[owner] <= 0:
                     if owner == c:
@@ -145,15 +154,20 @@ def export_sightings(world: World, story: StoryPlan) -> list[dict[str, Any]]:
                     where = emit_pass(owner, p, plate, ptype, pcolor, vcolor, protected=True)
                     clone_record.append(_plant_clone(world, roads, rng, p, where, clone_to, plate, ptype,
                                                      pcolor, vcolor, emit_pass))
+                    clones[c].pop(0)
                     clone_to = None
                     continue
                 number = serial[owner] = serial[owner] + 1
-                sinks[owner].emit({
-                    "kind": "vehicle", "device_id": ids[p[0]], "passed_at": p[1], "plate_no": plate,
-                    "plate_type": ptype, "plate_color": pcolor, "vehicle_color": vcolor, "speed_kmh": p[2],
-                    "direction": p[3], "lane_no": p[4], "_src": number, "_fw": rand() < 0.03})
+                values = (ids[p[0]], p[1], p[2], p[3], p[4], number)
+                if owner in batches:
+                    batches[owner].append(values)
+                else:
+                    batches[owner] = [values]
                 remaining[owner] -= 1
                 emitted += 1
+            for owner, batch in batches.items():
+                sink, lane = sinks[owner], lanes[owner]
+                sink.emit_passes(lane, sink.open_lane(lane, base, batch[0]), base, batch)
             feeds.count(emitted)
             _faces(world, feeds, rng, c, roads, final=False)
             if pending[c] and remaining[c] <= feeds.budget[c] // 2:
@@ -195,30 +209,36 @@ def _faces(world: World, feeds: _Feeds, rng: random.Random, city: int, roads: Ro
     due = budget if final or not feeds.budget[city] else budget * used // feeds.budget[city]
     cameras = roads.faces[city]
     known = feeds.known_faces(city)
+    rand, start, span = rng.random, world.t0, world.t1 - world.t0
+    base = {"kind": "face"}
+    batches: dict[bool, list[tuple[Any, ...]]] = {True: [], False: []}  # matched or not
     while feeds.faces_done[city] < due:
         feeds.faces_done[city] += 1
         feeds.serial[city] += 1
         serial = feeds.serial[city]
-        device = roads.ids[cameras[rng.randrange(len(cameras))]]
-        t = world.t0 + rng.randrange(world.t1 - world.t0)
-        matched = known[rng.randrange(len(known))] if rng.random() < 0.3 else None
+        device = roads.ids[cameras[int(rand() * len(cameras))]]
+        t = start + int(rand() * span)
+        matched = known[int(rand() * len(known))] if rand() < 0.3 else None
         face_id = f"{device}02{COMPACT.render(t)}{serial // 100_000 % 100_000:05d}06{serial % 100_000:05d}"
-        sink.emit({"kind": "face", "device_id": device, "passed_at": t, "face_id": face_id,
-                   "matched_citizen_id": matched, "_src": serial})
+        batches[matched is not None].append((device, t, face_id, matched, serial))
         feeds.count()
+    for shape, batch in batches.items():
+        if batch:
+            lane = sink.lane(FACE_FIELDS, shape)
+            sink.emit_passes(lane, sink.open_lane(lane, base, batch[0]), base, batch)
 
 
-def _clone_plan(world: World) -> dict[tuple[int, int], int]:
-    """(city, vehicle index) -> the far city where its plate is cloned."""
+def _clone_plan(world: World) -> dict[int, list[int]]:
+    """City -> the far cities where plates of its vehicles are cloned (one vehicle each)."""
     province = world.province
     count = max(3, min(20, world.scale.vehicles * 16 // 10_000))
     centres = {c.index: near_centre(c.polygon) for c in province.cities}
-    plan = {}
+    plan: dict[int, list[int]] = {}
     for i in range(count):
         c = 1 + (i * 5) % 16
         far = max((x for x in centres if x != c and x not in province.city(c).neighbours),
                   key=lambda x: (distance_km(centres[c], centres[x]), -x))
-        plan[(c, i // 16 + 1)] = far
+        plan.setdefault(c, []).append(far)
     return plan
 
 

@@ -100,14 +100,18 @@ class Manifest:
     format: str = FORMAT
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        """The manifest as JSON data (the long lists by reference, not copied)."""
         order = ("format", "seed", "scale", "window", "province", "cities", "files", "expected",
                  "defects", "duplicates", "identities", "external", "story", "clones")
-        return {k: data[k] for k in order}
+        data = {k: getattr(self, k) for k in order}
+        data["files"] = [asdict(f) for f in self.files]
+        return data
 
     def write(self, out: Path) -> Path:
         path = out / "manifest.json"
-        path.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        with path.open("w", encoding="utf-8", newline="\n") as fh:  # streamed: no copy in memory
+            json.dump(self.to_json(), fh, ensure_ascii=False, indent=1)
+            fh.write("\n")
         return path
 
 

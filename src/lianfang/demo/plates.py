@@ -82,9 +82,11 @@ def plate_class(d: Draws) -> PlateClass:
     return SMALL
 
 
-def registered_plate(seed: int, city: int, letter: str, index: int) -> tuple[str, PlateClass]:
-    """Plate of the index-th vehicle registered in ``city`` (plate letter ``letter``)."""
-    cls = plate_class(keyed(seed, _KEY_PLATES, city, index))
+def registered_plate(seed: int, city: int, letter: str, index: int,
+                     draws: Draws | None = None) -> tuple[str, PlateClass]:
+    """Plate of the index-th vehicle registered in ``city`` (plate letter ``letter``);
+    ``draws``: the vehicle's own stream, when the caller has one already."""
+    cls = plate_class(draws or keyed(seed, _KEY_PLATES, city, index))
     # keyed by the space, not the class: 01 and 02 share serials, so they share the bijection
     return f"赣{letter}{serial(cls, _permutation(seed, city, cls.space)(index))}", cls
 

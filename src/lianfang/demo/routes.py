@@ -51,7 +51,7 @@ def drive(roads: Roads, rng: random.Random, city: int, home: int, t0: int, t1: i
     """The passes of one vehicle over [t0, t1), in time order."""
     # int(rand() * n) rather than randrange(n): a third of the cost, and as deterministic
     rand, expo = rng.random, rng.expovariate
-    links, km, checkpoints = roads.links, roads.km, roads.checkpoints[city]
+    links, km, heading, checkpoints = roads.links, roads.km, roads.direction, roads.checkpoints[city]
     rate = max(1.0, mean_passes / MEAN_TRIP) / (t1 - t0)
     t = t0 + int(expo(rate))
     last, last_t = -1, t0
@@ -65,28 +65,34 @@ def drive(roads: Roads, rng: random.Random, city: int, home: int, t0: int, t1: i
         lane = 1 + int(rand() * 3)
         yield node, t, int(kmh), "1234"[int(rand() * 4)], lane
         target = neighbours[int(rand() * len(neighbours))] if neighbours and rand() < CROSS_SHARE else 0
+        # the trip as hops (next device, km, direction): link hops are precomputed
+        path: list[tuple[int, float, str]] = []
+        step = node
         if target and can_enter is not None and can_enter(target):
             out, back = roads.border[(city, target)], roads.border[(target, city)]
-            path = [out, back]
-            step = back
+            for nxt in (out, back):
+                if nxt != step:
+                    path.append((nxt, km(step, nxt), heading(step, nxt)))
+                    step = nxt
             for _ in range(1 + int(rand() * 3)):
-                step = links[step][int(rand() * len(links[step]))][0]
-                path.append(step)
-            path += [back, out]
+                hop = links[step][int(rand() * len(links[step]))]
+                path.append(hop)
+                step = hop[0]
+            for nxt in (back, out):
+                if nxt != step:
+                    path.append((nxt, km(step, nxt), heading(step, nxt)))
+                    step = nxt
         else:
-            path = []
-            step = node
             for _ in range(1 + int(rand() * 5)):
-                step = links[step][int(rand() * len(links[step]))][0]
-                path.append(step)
-        for nxt in path:
-            if nxt == node:
-                continue
-            t += int(km(node, nxt) / kmh * 3600.0) + 20 + int(rand() * 220)
+                hop = links[step][int(rand() * len(links[step]))]
+                path.append(hop)
+                step = hop[0]
+        for nxt, dist, way in path:
+            t += int(dist / kmh * 3600.0) + 20 + int(rand() * 220)
             if t >= t1:
                 return
             speed = int(kmh + rand() * 20.0 - 10.0)
-            yield nxt, t, speed if speed > 5 else 5, roads.direction(node, nxt), lane
+            yield nxt, t, speed if speed > 5 else 5, way, lane
             node = nxt
         last, last_t = node, t
         t += int(expo(rate)) + 60

@@ -5,18 +5,22 @@ One random draw per record decides its fate: damaged (``defect_rate``), clean, o
 clean and copied again (exactly, or re-spelt: a near duplicate) up to
 :data:`RECENT` records later in the same file. Only the records waiting for their
 copy are kept, so memory does not grow with the file. Protected records (the
-story's) are never damaged nor duplicated.
+story's) are never damaged nor duplicated. Sightings arrive in batches through
+:meth:`Sink.emit_passes`, whose clean records skip rendering (see
+:mod:`lianfang.demo.chains`).
 """
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
+from lianfang.demo.chains import PassLane
 from lianfang.demo.defects import catalogue_for, near_variant
 from lianfang.demo.manifest import FileEntry, Ledger
 from lianfang.demo.systems import Installation
-from lianfang.demo.systems.base import Raw, Record
+from lianfang.demo.systems.base import Record
 from lianfang.demo.writers import RowWriter, open_writer
 
 RECENT = 32  # a duplicate follows its original within this many records
@@ -45,6 +49,8 @@ class Sink:
         self.writer: RowWriter
         self.expected: dict[str, int] = {}  # records that name their own city (reference data)
         self.clean = 0  # the others: the installation's city
+        self._carried: float | None = None  # a draw made by emit_pass, for emit to use
+        self.lanes: dict[object, PassLane] = {}
         self._open()
 
     def _open(self) -> None:
@@ -57,6 +63,7 @@ class Sink:
             delimiter=self.inst.system.source.get("delimiter", ","), bom=self.inst.system.bom,
             sheet=self.layout.sheet, root_attrs=f' system="{self.inst.code}"')
         self.write = self.writer.write
+        self.fast_write = self.writer.fast_write
         self.position = 0
         # (due position, original position, record, row, identity), soonest first
         self.waiting: list[tuple[int, int, Record, list[object], str | None]] = []
@@ -88,7 +95,12 @@ class Sink:
         if self.position >= self.limit:
             self._close_part()
             self._open()
-        draw = 0.5 if protected else self.random()
+        if protected:
+            draw = 0.5
+        elif self._carried is not None:
+            draw, self._carried = self._carried, None
+        else:
+            draw = self.random()
         if draw < self.defect_rate and not protected:
             return self._defect(rec, identity)
         row = self.render(rec)
@@ -108,6 +120,43 @@ class Sink:
             self.waiting.sort(key=_due)
             self.next_due = self.waiting[0][0]
         return position
+
+    def lane(self, fields: tuple[str, ...], shape: object = None) -> PassLane:
+        """This feed's fast lane for records whose ``fields`` change (see
+        :mod:`lianfang.demo.chains`); ``shape`` tells apart records that render differently
+        (a face with or without a matched ID)."""
+        lane = self.lanes.get((fields, shape))
+        if lane is None:
+            lane = self.lanes[(fields, shape)] = PassLane(self.layout, self.render, fields)
+        return lane
+
+    def open_lane(self, lane: PassLane, base: Record, first: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """The constants of a vehicle (``base``) in ``lane``, or None: use :meth:`emit`."""
+        return lane.open(base, first, self.writer)
+
+    def emit_passes(self, lane: PassLane, consts: tuple[Any, ...] | None, base: Record,
+                    batch: list[tuple[Any, ...]]) -> None:
+        """Write a vehicle's passes (or a run of face captures) through this feed: clean ones
+        through the fast lane, those to be damaged or duplicated — and all of them when the
+        vehicle has no lane (``consts`` None) — through :meth:`emit`, which then uses the
+        draw already made here."""
+        template, values, fields = lane.template, lane.values, lane.fields
+        fast, draw, limit = self.fast_write, self.random, self.limit
+        low, high = self.defect_rate, self.copy_above
+        position, clean = self.position, self.clean
+        for v in batch:
+            if consts is not None and position < self.next_due and position < limit:
+                d = draw()
+                if low <= d <= high:
+                    fast(template, values(v, consts))  # type: ignore[arg-type,misc]
+                    position += 1
+                    clean += 1
+                    continue
+                self._carried = d
+            self.position, self.clean = position, clean
+            self.emit({**base, **dict(zip(fields, v, strict=True))})
+            position, clean, fast = self.position, self.clean, self.fast_write
+        self.position, self.clean = position, clean
 
     def _defect(self, rec: Record, identity: str | None) -> int:
         specs = [s for s in self.defects if s.field is None or rec.get(s.field) is not None]
@@ -154,4 +203,4 @@ def _due(item: tuple[int, int, Record, list[object], str | None]) -> int:
     return item[0]
 
 
-__all__ = ["Raw", "Sink"]
+__all__ = ["Sink"]

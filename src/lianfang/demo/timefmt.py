@@ -65,6 +65,7 @@ class DateTimeStyle:
         self.alternative = alternative  # the same instant spelt another accepted way
         self._date_part, self._hour_part, self._rest_part = date_part, hour_part, rest_part
         self._days: dict[int, str] = {}
+        self._last_t, self._last_text = -1, ""
         self._hours = [hour_part(h) for h in range(24)]
         self._rests = [rest_part(*divmod(r, 60)) for r in range(3600)]
 
@@ -72,13 +73,16 @@ class DateTimeStyle:
         return self._date_part(y, mo, d) + self._hour_part(h) + self._rest_part(mi, s)
 
     def render(self, t: int) -> object:
+        if t == self._last_t:  # GA/T 1400 spells one pass's time twice (SourceID, PassTime)
+            return self._last_text
         day, sec = divmod(t, DAY)
         prefix = self._days.get(day)
         if prefix is None:
             y, mo, d, *_ = parts(t)
             prefix = self._days[day] = self._date_part(y, mo, d)
         hour, rest = divmod(sec, 3600)
-        return prefix + self._hours[hour] + self._rests[rest]
+        self._last_t, self._last_text = t, prefix + self._hours[hour] + self._rests[rest]
+        return self._last_text
 
 
 class ExcelDateTime(DateTimeStyle):
@@ -121,11 +125,6 @@ def _utc_z(t: int) -> str:
     return f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}Z"
 
 
-def _slash(t: int) -> str:
-    y, mo, d, h, mi, s = parts(t)
-    return f"{y}/{mo}/{d} {h}:{mi:02d}:{s:02d}"
-
-
 def _ymd(sep: str) -> Callable[[int, int, int], str]:
     return lambda y, mo, d: f"{y:04d}{sep}{mo:02d}{sep}{d:02d}"
 
@@ -142,8 +141,6 @@ CN_SECOND = DateTimeStyle("cn_second", lambda y, mo, d: f"{y}年{mo}月{d}日 ",
                           lambda mi, s: f"{mi}分{s}秒", _dash, "%Y年%m月%d日 %H时%M分%S秒")
 SLASH = DateTimeStyle("slash", lambda y, mo, d: f"{y}/{mo}/{d} ", lambda h: f"{h}:",
                       lambda mi, s: f"{mi:02d}:{s:02d}", _dash, "%Y/%m/%d %H:%M:%S")
-DASH = DateTimeStyle("dash", lambda y, mo, d: f"{y:04d}-{mo:02d}-{d:02d} ", lambda h: f"{h:02d}:",
-                     lambda mi, s: f"{mi:02d}:{s:02d}", _slash)
 EXCEL: DateTimeStyle = ExcelDateTime()
 
 DATE_COMPACT = DateStyle("compact", lambda y, m, d: f"{y:04d}{m:02d}{d:02d}", "%Y%m%d")

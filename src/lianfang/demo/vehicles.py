@@ -39,8 +39,8 @@ def colour(roll: int) -> str:
 
 
 def vehicle(seed: int, city: int, letter: str, index: int) -> Vehicle:
-    plate, cls = registered_plate(seed, city, letter, index)
     d = keyed(seed, _KEY_VEHICLES, city, index)
+    plate, cls = registered_plate(seed, city, letter, index, d)
     if cls in (NE_SMALL, NE_LARGE):
         brand = d.pick(_ELECTRIC)
     elif cls.plate_type in ("01", TRAILER.plate_type):

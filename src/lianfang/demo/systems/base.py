@@ -27,6 +27,7 @@ class Codec:
     """Canonical value -> source spelling. The base codec writes the value unchanged."""
 
     whole = False  # True: convert() receives the whole record (needs hints such as _id15)
+    reads: frozenset[str] | None = None  # fields a whole codec reads (None: any)
     map_name: str | None = None
     value_map: Mapping[str, str] | None = None  # source spelling -> standard code
 
@@ -44,6 +45,7 @@ class Const(Codec):
     """A fixed value in a column no standard field reads."""
 
     whole = True
+    reads = frozenset()
 
     def __init__(self, value: Any) -> None:
         self.value = value

@@ -70,6 +70,7 @@ class CitizenIdCodec(Codec):
     def __init__(self, field: str, style: str = "plain") -> None:
         self.field = field
         self.style = style
+        self.reads = frozenset({field, "_id15", "_fw"})
 
     def convert(self, value: Any) -> Any:
         rec = value
@@ -88,6 +89,7 @@ class CopyOf(Codec):
 
     def __init__(self, field: str) -> None:
         self.field = field
+        self.reads = frozenset({field})
 
     def convert(self, value: Any) -> Any:
         return value.get(self.field)
@@ -108,6 +110,7 @@ class FullwidthPlateCodec(PlateCodec):
     def __init__(self, field: str) -> None:
         super().__init__("dot")
         self.field = field
+        self.reads = frozenset({field, "_fw"})
 
     def convert(self, value: Any) -> Any:
         rec = value

@@ -23,6 +23,7 @@ class SourceIdCodec(Codec):
     record's ``_src`` over both 5-digit slots, so IDs are unique per device and second."""
 
     whole = True
+    reads = frozenset({"_src", "device_id", "passed_at"})
     _last: tuple[Any, str] = (None, "")  # shared: the MotorVehicleID column reuses the SourceID
 
     def __init__(self, vehicle_id: bool) -> None:

@@ -19,6 +19,16 @@ class RowWriter(Protocol):
         """Write ``row`` cut short so that it does not parse (JSON lines only)."""
         ...
 
+    def row_template(self, row: Row) -> tuple[str, tuple[int, ...]] | None:
+        """A %-template for rows shaped like ``row`` and the columns its slots take, in
+        order; None when there is none. Checked: filled with ``row``'s own values it gives
+        exactly what :meth:`write` writes. Values put in it later must need no escaping."""
+        ...
+
+    def fast_write(self, template: str, values: tuple[Any, ...]) -> None:
+        """Write a line from a :meth:`row_template` template."""
+        ...
+
     def close(self) -> None: ...
 
 

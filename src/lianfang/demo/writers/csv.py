@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 from pathlib import Path
+from typing import Any
 
 from lianfang.demo.writers.base import Lines, Row
 
@@ -34,6 +35,7 @@ class CsvWriter:
         self._writerow = csv.writer(self._lines, delimiter=delimiter, lineterminator="\n").writerow
         self._line = _Line()
         self._one = csv.writer(self._line, delimiter=delimiter, lineterminator="\n")
+        self._delimiter = delimiter
         self._writerow(names)
 
     def write(self, row: Row) -> None:
@@ -54,6 +56,17 @@ class CsvWriter:
 
     def write_truncated(self, row: Row) -> None:
         raise NotImplementedError("CSV records are not truncated")
+
+    def row_template(self, row: Row) -> tuple[str, tuple[int, ...]] | None:
+        order = tuple(i for i, value in enumerate(row) if value is not None and value != "")
+        template = self._delimiter.join("" if i not in order else "%s" for i in range(len(row))) + "\n"
+        self._one.writerow(row)
+        return (template, order) if template % tuple(row[i] for i in order) == self._line.text else None
+
+    def fast_write(self, template: str, values: tuple[Any, ...]) -> None:
+        self._lines.add(template % values)
+        if self._lines.full():
+            self._lines.flush()
 
     def close(self) -> None:
         self._lines.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from lianfang.demo.systems.gat1400 import ENVELOPE_SIZE
 from lianfang.demo.writers.base import CannotDamage, Row
@@ -26,6 +27,19 @@ class Gat1400Writer(CannotDamage):
     def write(self, row: Row) -> None:
         self._batch.append(self._fast.fill(row) or _encode(
             {k: v for k, v in zip(self._names, row, strict=True) if v is not None}))
+        if len(self._batch) >= ENVELOPE_SIZE:
+            self._flush()
+
+    def row_template(self, row: Row) -> tuple[str, tuple[int, ...]] | None:
+        shape = self._fast.shape(row)
+        if shape is None:
+            return None
+        template, order = shape
+        careful = _encode({k: v for k, v in zip(self._names, row, strict=True) if v is not None})
+        return (template, order) if template % tuple(row[i] for i in order) == careful else None
+
+    def fast_write(self, template: str, values: tuple[Any, ...]) -> None:
+        self._batch.append(template % values)
         if len(self._batch) >= ENVELOPE_SIZE:
             self._flush()
 

@@ -52,6 +52,19 @@ class JsonLinesWriter:
         if self._lines.full():
             self._lines.flush()
 
+    def row_template(self, row: Row) -> tuple[str, tuple[int, ...]] | None:
+        shape = self._fast.shape(row)
+        if shape is None:
+            return None
+        template, order = shape
+        careful = _encode(dict(zip(self._names, row, strict=True)))
+        return (template + "\n", order) if template % tuple(row[i] for i in order) == careful else None
+
+    def fast_write(self, template: str, values: tuple[Any, ...]) -> None:
+        self._lines.add(template % values)
+        if self._lines.full():
+            self._lines.flush()
+
     def write_damaged(self, row: Row, column: int) -> None:
         raise NotImplementedError("JSON lines files are UTF-8; damage is a truncated line")
 

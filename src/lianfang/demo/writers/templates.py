@@ -37,15 +37,27 @@ class Templates:
         every = slots == tuple(range(len(types)))
         return template, None if every else slots, tuple(template.count(ch) for ch in self._counted)
 
-    def fill(self, row: list[Any]) -> str | None:
-        """The filled template, or None when there is none or the check fails."""
+    def _lookup(self, row: list[Any]) -> _Entry:
         types: tuple[Any, ...] = tuple(map(type, row))
         if bool in types:  # a boolean is a constant of the template: key on its value
             types = tuple(v if t is bool else t for v, t in zip(row, types, strict=True))
         try:
-            entry = self._cache[types]
+            return self._cache[types]
         except KeyError:
             entry = self._cache[types] = self._entry(types)
+            return entry
+
+    def shape(self, row: list[Any]) -> tuple[str, tuple[int, ...]] | None:
+        """The template for ``row``'s type pattern and the columns its slots take, in order."""
+        entry = self._lookup(row)
+        if entry is None:
+            return None
+        template, slots, _ = entry
+        return template, tuple(range(len(row))) if slots is None else slots
+
+    def fill(self, row: list[Any]) -> str | None:
+        """The filled template, or None when there is none or the check fails."""
+        entry = self._lookup(row)
         if entry is None:
             return None
         template, slots, counts = entry

@@ -118,14 +118,31 @@ class XlsxWriter(CannotDamage):
         cells.append("</row>")
         return "".join(cells), tuple(slots)
 
+    def _careful(self, row: Row, number: int) -> str:
+        return f'<row r="{number}">{"".join(_cell(v, self._date_style) for v in row)}</row>'
+
     def write(self, row: Row) -> None:
         self._row += 1
         values = [ExcelSerial(to_excel(v)) if type(v) is datetime else v for v in row]
         values.append(self._row)  # the last slot: the row number
-        line = self._fast.fill(values)
-        if line is None:
-            line = f'<row r="{self._row}">{"".join(_cell(v, self._date_style) for v in row)}</row>'
-        self._pending.append(line)
+        self._pending.append(self._fast.fill(values) or self._careful(row, self._row))
+        if len(self._pending) >= FLUSH_LINES:
+            self._out.write("".join(self._pending))
+            self._pending.clear()
+
+    def row_template(self, row: Row) -> tuple[str, tuple[int, ...]] | None:
+        if any(type(v) is datetime for v in row):
+            return None  # the fast lane carries text and numbers only
+        shape = self._fast.shape([*row, 1])
+        if shape is None:
+            return None
+        template, order = shape  # the row number's slot comes first
+        ok = template % (1, *(row[i] for i in order[1:])) == self._careful(row, 1)
+        return (template, order[1:]) if ok else None
+
+    def fast_write(self, template: str, values: tuple[Any, ...]) -> None:
+        self._row += 1
+        self._pending.append(template % (self._row, *values))
         if len(self._pending) >= FLUSH_LINES:
             self._out.write("".join(self._pending))
             self._pending.clear()

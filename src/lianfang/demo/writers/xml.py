@@ -40,6 +40,19 @@ class XmlWriter(CannotDamage):
         if self._lines.full():
             self._lines.flush()
 
+    def row_template(self, row: Row) -> tuple[str, tuple[int, ...]] | None:
+        shape = self._fast.shape(row)
+        if shape is None:
+            return None
+        template, order = shape
+        ok = template % tuple(row[i] for i in order) == self._careful(row)
+        return (template + "\n", order) if ok else None
+
+    def fast_write(self, template: str, values: tuple[Any, ...]) -> None:
+        self._lines.add(template % values)
+        if self._lines.full():
+            self._lines.flush()
+
     def _careful(self, row: Row) -> str:
         attrs = "".join(f" {name}={quoteattr(str(row[i]))}" for i, name in self._attrs if row[i] is not None)
         body = "".join(f"<{name}>{_text(row[i])}</{name}>" for i, name in self._children
