@@ -19,9 +19,7 @@ def _count(ing: Ingestor, table: str) -> int:
         return int(conn.execute(select(func.count()).select_from(ing.table(table))).scalar_one())
 
 
-def test_person_file_is_stored_quarantined_and_deduplicated(
-    ingestor: Ingestor, tmp_path: Path
-) -> None:
+def test_person_file_is_stored_quarantined_and_deduplicated(ingestor: Ingestor, tmp_path: Path) -> None:
     result = ingestor.ingest([person_csv(tmp_path / "rk_2026.csv")])
     f = result.files[0]
     assert (f.status, f.read, f.accepted, f.quarantined, f.duplicates) == ("done", 5, 2, 2, 1)
@@ -46,9 +44,7 @@ def test_reasons_are_recorded_without_values(ingestor: Ingestor, tmp_path: Path)
     assert item.locator and item.file_name == "rk_2026.csv"
 
 
-def test_personal_fields_are_encrypted_and_searchable_by_blind_index(
-    ingestor: Ingestor, tmp_path: Path
-) -> None:
+def test_personal_fields_are_encrypted_and_searchable_by_blind_index(ingestor: Ingestor, tmp_path: Path) -> None:
     ingestor.ingest([person_csv(tmp_path / "rk_2026.csv")])
     table = ingestor.table("rec_person")
     with ingestor.engine.connect() as conn:
@@ -117,11 +113,15 @@ def test_retry_after_fixing_a_value(ingestor: Ingestor, tmp_path: Path) -> None:
     target = items[0]
     still = q.retry(ingestor, [target.id], overrides={"LXDH": "13912345678"})
     assert still.still_rejected == 1  # the ID is still wrong
-    done = q.retry(
-        ingestor, [target.id], overrides={"LXDH": "13912345678", "GMSFHM": "360102199003071236"}
-    )
+    done = q.retry(ingestor, [target.id], overrides={"LXDH": "13912345678", "GMSFHM": "360102199003071236"})
     assert done.resolved == 1
     assert _count(ingestor, "rec_person") == 3
+    item = q.get_item(ingestor, target.id)[0]  # type: ignore[index]
+    assert (item.status, item.resolved_with, item.corrected_fields) == (
+        "resolved",
+        "test.binjiang.rk@v1",
+        "GMSFHM,LXDH",
+    )
     files = ingestor.table("ingest_file")
     with ingestor.engine.connect() as conn:
         row = conn.execute(select(files)).mappings().one()
@@ -130,9 +130,7 @@ def test_retry_after_fixing_a_value(ingestor: Ingestor, tmp_path: Path) -> None:
 
 def test_missing_mapped_column_fails_the_file_clearly(ingestor: Ingestor, tmp_path: Path) -> None:
     path = tmp_path / "kk_bad.csv"
-    path.write_text(
-        "SBBH,GCSJ,HPHM\n36020000001210000001,2026-10-01 00:00:00,赣B12345\n", encoding="utf-8"
-    )
+    path.write_text("SBBH,GCSJ,HPHM\n36020000001210000001,2026-10-01 00:00:00,赣B12345\n", encoding="utf-8")
     f = ingestor.ingest([path]).files[0]
     assert f.status == "failed" and "HPZL" in (f.error or "")
     assert _count(ingestor, "rec_sighting") == 0

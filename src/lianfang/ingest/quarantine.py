@@ -20,11 +20,11 @@ from sqlalchemy import func, insert, select, update
 
 from lianfang.crypto import sm3_digest
 from lianfang.ingest.chunks import now_ms
-from lianfang.ingest.mapping import Feed, MappingError, parse_mapping
+from lianfang.ingest.mapping import Feed, Mapping, MappingError, parse_mapping
 from lianfang.ingest.pipeline import Ingestor
 from lianfang.ingest.transform import Transformer
 from lianfang.policy.masking import mask_value
-from lianfang.store.mapping_registry import stored_mapping_text
+from lianfang.store.mapping_registry import register_mapping, stored_mapping_text
 from lianfang.store.schema import record_table_name
 
 
@@ -42,6 +42,8 @@ class QuarantineItem:
     status: str
     retries: int
     created_at: int
+    resolved_with: str | None = None
+    corrected_fields: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -69,6 +71,8 @@ def _item(row: Any) -> QuarantineItem:
         status=row.status,
         retries=int(row.retries),
         created_at=int(row.created_at),
+        resolved_with=row.resolved_with,
+        corrected_fields=row.corrected_fields,
     )
 
 
@@ -95,20 +99,14 @@ def list_items(
         cond.append(q.c.city_code == city)
     if file_id is not None:
         cond.append(q.c.file_id == file_id)
-    base = (
-        select(q, f.c.name, f.c.mapping_id, f.c.mapping_version)
-        .join(f, f.c.id == q.c.file_id)
-        .where(*cond)
-    )
+    base = select(q, f.c.name, f.c.mapping_id, f.c.mapping_version).join(f, f.c.id == q.c.file_id).where(*cond)
     with ing.engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(q).where(*cond)).scalar_one()
         rows = conn.execute(base.order_by(q.c.id).limit(limit).offset(offset)).all()
     return int(total), [_item(r) for r in rows]
 
 
-def get_item(
-    ing: Ingestor, item_id: int
-) -> tuple[QuarantineItem, dict[str, str | None], bytes] | None:
+def get_item(ing: Ingestor, item_id: int) -> tuple[QuarantineItem, dict[str, str | None], bytes] | None:
     """The entry, its parsed source fields and its raw bytes (decrypted: callers mask)."""
     q, f = ing.table("quarantine"), ing.table("ingest_file")
     with ing.engine.connect() as conn:
@@ -124,7 +122,7 @@ def get_item(
     return _item(row), fields, raw
 
 
-def _feed(ing: Ingestor, mapping_id: str, category: str, file_name: str) -> tuple[str, Feed]:
+def _feed(ing: Ingestor, mapping_id: str, category: str, file_name: str) -> tuple[Mapping, Feed]:
     """The feed to re-run with: a loaded mapping of that id (it may be a corrected, newer
     version), else the newest version in the store's mapping registry."""
     candidates = [m for m in ing.mappings if m.id == mapping_id]
@@ -136,7 +134,7 @@ def _feed(ing: Ingestor, mapping_id: str, category: str, file_name: str) -> tupl
         feeds = [fd for fd in m.feeds if fd.category == category]
         named = [fd for fd in feeds if fd.matches(Path(file_name))]
         if named or feeds:
-            return m.ref, (named or feeds)[0]
+            return m, (named or feeds)[0]
     raise MappingError(f"mapping {mapping_id!r} is neither loaded nor registered; pass its file with --mapping")
 
 
@@ -163,9 +161,7 @@ def masked_fields(ing: Ingestor, item: QuarantineItem, fields: dict[str, str | N
     return shown
 
 
-def retry(
-    ing: Ingestor, ids: Sequence[int], *, overrides: dict[str, str] | None = None
-) -> RetryOutcome:
+def retry(ing: Ingestor, ids: Sequence[int], *, overrides: dict[str, str] | None = None) -> RetryOutcome:
     """Re-run open quarantine entries through the current mappings."""
     out = RetryOutcome()
     q, files = ing.table("quarantine"), ing.table("ingest_file")
@@ -176,7 +172,7 @@ def retry(
         item, fields, raw = found
         with ing.engine.connect() as conn:
             frow = conn.execute(select(files).where(files.c.id == item.file_id)).mappings().one()
-        _, feed = _feed(ing, frow["mapping_id"], item.category, frow["name"])
+        mapping, feed = _feed(ing, frow["mapping_id"], item.category, frow["name"])
         fields = {**fields, **(overrides or {})}
         out.retried += 1
         values, problems = Transformer(feed, ing.standard, tz=ing.tz, now=ing.now)(fields)
@@ -226,7 +222,14 @@ def retry(
                     resolved_at=stamp,
                     record_id=int(record_id),
                     retries=q.c.retries + 1,
+                    # lineage of a repaired record: which mapping version and which corrected
+                    # source columns (names only) turned it into a stored record
+                    resolved_with=mapping.ref,
+                    corrected_fields=",".join(sorted(overrides or {}))[:400] or None,
                 )
+            )
+            register_mapping(
+                conn, ing.table("source_mapping"), mapping_id=mapping.id, version=mapping.version, text=mapping.text
             )
             conn.execute(update(files).where(files.c.id == item.file_id).values(**counters))
     return out

@@ -153,6 +153,8 @@ def _add_bookkeeping(metadata: MetaData) -> None:
         Column("created_at", BigInteger, nullable=False),
         Column("resolved_at", BigInteger),
         Column("record_id", BigInteger),  # the stored record once resolved
+        Column("resolved_with", String(140)),  # mapping id@version that resolved it
+        Column("corrected_fields", String(400)),  # source columns a steward corrected (names only)
     )
     Table(
         "ingest_duplicate",
