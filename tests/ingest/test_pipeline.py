@@ -156,3 +156,25 @@ def test_quarantine_display_masks_only_personal_columns(ingestor: Ingestor, tmp_
     assert shown["XM"] == "赵*"  # the name keeps its surname
     assert shown["GMSFHM"] == "360102********123X"
     assert shown["RYBH"] != "R5"  # a column the mapping does not read is masked (fail closed)
+
+
+def test_resume_under_another_mapping_version_is_refused(ingestor: Ingestor, tmp_path: Path) -> None:
+    """One file, one mapping version: an interrupted file must finish under the version it began with."""
+    from sqlalchemy import update
+
+    from lianfang.ingest.mapping import load_mapping
+
+    from .conftest import SIGHTING_MAPPING
+
+    path = sighting_csv(tmp_path / "kk_1.csv", 1000)
+    ingestor.ingest([path])
+    files = ingestor.table("ingest_file")
+    with ingestor.engine.begin() as conn:  # what a kill -9 after the first chunk leaves behind
+        conn.execute(update(files).values(status="running", checkpoint=500))
+    newer = tmp_path / "kk-v2.yaml"
+    newer.write_text(SIGHTING_MAPPING.replace("version: 1", "version: 2"), encoding="utf-8")
+    result = ingestor.ingest([path], mapping=load_mapping(newer, ingestor.standard)).files[0]
+    assert (result.status, result.reason) == ("failed", "mapping_changed")
+    assert "test.yunzhou.kk@v1" in (result.error or "")
+    with ingestor.engine.connect() as conn:
+        assert conn.execute(select(files.c.status, files.c.checkpoint)).one() == ("running", 500)

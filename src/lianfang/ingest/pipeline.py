@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, Table, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from lianfang.crypto import BlindIndex, FieldCipher, KeyRing
 from lianfang.ingest.chunks import ChunkBuilder, now_ms
@@ -32,8 +33,16 @@ from lianfang.store.codec import RecordCodec
 from lianfang.store.mapping_registry import register_mapping
 from lianfang.store.schema import build_metadata, record_table_name
 
-LINEAGE_COLUMNS = ("dedup_key", "classification", "file_id", "batch_id", "position", "raw_hash",
-                   "ingested_at", "source_record_id")
+LINEAGE_COLUMNS = (
+    "dedup_key",
+    "classification",
+    "file_id",
+    "batch_id",
+    "position",
+    "raw_hash",
+    "ingested_at",
+    "source_record_id",
+)
 
 # (file name, bytes done, bytes total) — drives the CLI's Rich progress bar.
 Progress = Callable[[str, int, int], None]
@@ -91,9 +100,7 @@ class Ingestor:
 
     def codec(self, category: str) -> RecordCodec:
         if category not in self._codecs:
-            self._codecs[category] = RecordCodec(
-                self.standard.category(category), self.cipher, self.blind
-            )
+            self._codecs[category] = RecordCodec(self.standard.category(category), self.cipher, self.blind)
         return self._codecs[category]
 
     # -- batches -----------------------------------------------------------------
@@ -173,7 +180,7 @@ class Ingestor:
         size = path.stat().st_size
         state = self._open_file_state(path, name, size, owner, feed, batch_id)
         res = state.result
-        if res.status == "skipped":
+        if res.status in ("skipped", "failed"):
             return res
         transformer = Transformer(feed, self.standard, tz=self.tz, now=self.now)
         try:
@@ -194,9 +201,7 @@ class Ingestor:
             return find_feed(self.mappings, path)
         if len(mapping.feeds) == 1:
             return mapping, mapping.feeds[0]
-        by_name = [
-            f for f in mapping.feeds if fnmatch.fnmatchcase(path.name, PurePosixPath(f.match).name)
-        ]
+        by_name = [f for f in mapping.feeds if fnmatch.fnmatchcase(path.name, PurePosixPath(f.match).name)]
         if len(by_name) == 1:  # pushed files arrive without their export folder
             return mapping, by_name[0]
         return find_feed([mapping], path)
@@ -204,6 +209,22 @@ class Ingestor:
     def _open_file_state(
         self, path: Path, name: str, size: int, owner: Mapping, feed: Feed, batch_id: int
     ) -> _FileState:
+        try:
+            return self._claim_file(path, name, size, owner, feed, batch_id)
+        except IntegrityError:
+            # another process registered the same bytes between our lookup and insert
+            res = FileResult(
+                name=name,
+                status="failed",
+                category=feed.category,
+                city_code=owner.city,
+                mapping=owner.ref,
+                reason="busy",
+                error="the same file is being ingested by another process; run again when it ends",
+            )
+            return _FileState(0, batch_id, res)
+
+    def _claim_file(self, path: Path, name: str, size: int, owner: Mapping, feed: Feed, batch_id: int) -> _FileState:
         digest = file_digest(path)
         files = self.table("ingest_file")
         res = FileResult(
@@ -214,9 +235,7 @@ class Ingestor:
             mapping=owner.ref,
         )
         with self.engine.begin() as conn:
-            row = (
-                conn.execute(select(files).where(files.c.content_hash == digest)).mappings().first()
-            )
+            row = conn.execute(select(files).where(files.c.content_hash == digest)).mappings().first()
             if row is None:
                 register_mapping(
                     conn, self.table("source_mapping"), mapping_id=owner.id, version=owner.version, text=owner.text
@@ -248,14 +267,20 @@ class Ingestor:
                 res.status = "skipped"
                 res.error = "already ingested (same content)"
                 return _FileState(res.file_id, batch_id, res)
+            if int(row["checkpoint"]) > 0 and (row["mapping_id"], row["mapping_version"]) != (owner.id, owner.version):
+                # one file, one mapping version: lineage names a single version per file
+                res.status, res.reason = "failed", "mapping_changed"
+                res.error = (
+                    f"interrupted at record {row['checkpoint']} under {row['mapping_id']}@v{row['mapping_version']}; "
+                    "resume with that mapping version, then retry its quarantine with the new one"
+                )
+                return _FileState(res.file_id, batch_id, res)
             # an interrupted earlier run: continue after its last committed record
             res.resumed_from = int(row["checkpoint"])
             res.read, res.accepted = int(row["records_read"]), int(row["accepted"])
             res.quarantined, res.duplicates = int(row["quarantined"]), int(row["duplicates"])
             conn.execute(
-                update(files)
-                .where(files.c.id == res.file_id)
-                .values(status="running", batch_id=batch_id, error=None)
+                update(files).where(files.c.id == res.file_id).values(status="running", batch_id=batch_id, error=None)
             )
             return _FileState(res.file_id, batch_id, res)
 
@@ -325,9 +350,7 @@ class Ingestor:
             if not checked_header and rec.problem is None and feed.reader.format in ("csv", "xlsx"):
                 missing = missing_columns(transformer, set(rec.fields))
                 if missing:
-                    raise MappingError(
-                        f"{path.name}: columns {missing} named by the mapping are not in the file"
-                    )
+                    raise MappingError(f"{path.name}: columns {missing} named by the mapping are not in the file")
                 checked_header = True
             if rec.position <= skip:
                 continue
