@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 from collections.abc import Sequence
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Dialect
@@ -31,7 +31,27 @@ SQLITE_ROWS_PER_STATEMENT = 5000
 _SQLITE_OLD_VARIABLE_LIMIT = 999  # SQLite before 3.32 (and Python before 3.11 cannot ask)
 
 
-@cache
+def batch_sizes(total: int, per: int) -> list[int]:
+    """Split ``total`` into full batches of ``per`` and a remainder in powers of two.
+
+    Every distinct batch size is a distinct SQL text, and SQLite's driver keeps up to
+    128 prepared statements, each of which grows with its placeholder count: sizes
+    that varied with every chunk (a chunk's fresh rows depend on its duplicates)
+    kept hundreds of MB of huge statements alive. Powers of two bound the set of
+    texts to about log2(per) + 1 per table.
+    """
+    sizes = [per] * (total // per)
+    rest = total % per
+    bit = 1 << max(rest.bit_length() - 1, 0)
+    while rest:
+        if rest >= bit:
+            sizes.append(bit)
+            rest -= bit
+        bit >>= 1
+    return sizes
+
+
+@lru_cache(maxsize=256)
 def _statement(
     dialect_name: str, paramstyle: str, table: str, columns: tuple[str, ...], quote: Any, rows: int = 1
 ) -> str:
@@ -63,9 +83,11 @@ def bulk_insert(conn: Connection, table: str, columns: tuple[str, ...], rows: Se
         return
     per = max(1, min(SQLITE_ROWS_PER_STATEMENT, sqlite_variable_limit(conn) // len(columns)))
     chain = itertools.chain.from_iterable
-    for i in range(0, len(rows), per):
-        batch = rows[i : i + per]
-        conn.exec_driver_sql(insert_statement(dialect, table, columns, len(batch)), tuple(chain(batch)))
+    i = 0
+    for size in batch_sizes(len(rows), per):
+        batch = rows[i : i + size]
+        i += size
+        conn.exec_driver_sql(insert_statement(dialect, table, columns, size), tuple(chain(batch)))
 
 
 def select_existing_keys(conn: Connection, table: str, keys: Sequence[bytes]) -> dict[bytes, tuple[int, bytes]]:
@@ -79,9 +101,11 @@ def select_existing_keys(conn: Connection, table: str, keys: Sequence[bytes]) ->
     per = min(sqlite_variable_limit(conn), 20_000) if dialect.name == "sqlite" else 20_000
     found: dict[bytes, tuple[int, bytes]] = {}
     head = f"SELECT id, dedup_key, raw_hash FROM {quote(table)} WHERE dedup_key IN "
-    for i in range(0, len(keys), per):
-        part = keys[i : i + per]
-        sql = head + "(" + ", ".join([mark] * len(part)) + ")"
+    i = 0
+    for size in batch_sizes(len(keys), per):
+        part = keys[i : i + size]
+        i += size
+        sql = head + "(" + ", ".join([mark] * size) + ")"
         for rid, key, raw_hash in conn.exec_driver_sql(sql, tuple(part)):
             found[bytes(key)] = (int(rid), bytes(raw_hash))
     return found
