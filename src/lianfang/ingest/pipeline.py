@@ -111,12 +111,7 @@ class Ingestor:
                 insert(self.table("ingest_batch")).values(
                     origin=origin,
                     started_at=now_ms(),
-                    status="running",
-                    files=0,
-                    records_read=0,
-                    accepted=0,
-                    quarantined=0,
-                    duplicates=0,
+                    status="running",  # counters start at their column default, 0
                 )
             )
             return int(res.inserted_primary_key[0])  # type: ignore[index]
@@ -251,12 +246,7 @@ class Ingestor:
                         city_code=owner.city,
                         system=owner.system,
                         category=feed.category,
-                        status="running",
-                        checkpoint=0,
-                        records_read=0,
-                        accepted=0,
-                        quarantined=0,
-                        duplicates=0,
+                        status="running",  # checkpoint and counters start at their default, 0
                         started_at=now_ms(),
                     )
                 )

@@ -165,17 +165,22 @@ def retry(ing: Ingestor, ids: Sequence[int], *, overrides: dict[str, str] | None
     """Re-run open quarantine entries through the current mappings."""
     out = RetryOutcome()
     q, files = ing.table("quarantine"), ing.table("ingest_file")
+    # entries of one file share its row, mapping and compiled transformer: look them up once
+    per_file: dict[int, tuple[Any, Mapping, Transformer]] = {}
     for item_id in ids:
         found = get_item(ing, item_id)
         if found is None or found[0].status != "open":
             continue
         item, fields, raw = found
-        with ing.engine.connect() as conn:
-            frow = conn.execute(select(files).where(files.c.id == item.file_id)).mappings().one()
-        mapping, feed = _feed(ing, frow["mapping_id"], item.category, frow["name"])
+        if item.file_id not in per_file:
+            with ing.engine.connect() as conn:
+                frow = conn.execute(select(files).where(files.c.id == item.file_id)).mappings().one()
+            mapping, feed = _feed(ing, frow["mapping_id"], item.category, frow["name"])
+            per_file[item.file_id] = (frow, mapping, Transformer(feed, ing.standard, tz=ing.tz, now=ing.now))
+        frow, mapping, transform = per_file[item.file_id]
         fields = {**fields, **(overrides or {})}
         out.retried += 1
-        values, problems = Transformer(feed, ing.standard, tz=ing.tz, now=ing.now)(fields)
+        values, problems = transform(fields)
         stamp = now_ms()
         with ing.engine.begin() as conn:
             if problems:
