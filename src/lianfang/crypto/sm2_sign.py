@@ -92,6 +92,13 @@ class Sm2KeyPair:
         return cls(secrets.randbelow(_N - 2) + 1)
 
     @classmethod
+    def from_seed(cls, seed: bytes) -> Sm2KeyPair:
+        """A key pair derived deterministically from >= 32 secret bytes (e.g. HKDF output)."""
+        if len(seed) < 32:
+            raise ValueError("an SM2 key seed needs at least 32 bytes")
+        return cls(int.from_bytes(seed, "big") % (_N - 2) + 1)
+
+    @classmethod
     def from_private_key_hex(cls, text: str) -> Sm2KeyPair:
         """Load a private key saved with :meth:`private_key_hex`."""
         if len(text) != 64:
