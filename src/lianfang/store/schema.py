@@ -225,9 +225,53 @@ def _add_record_table(metadata: MetaData, category: Category) -> Table:
     return table
 
 
+def _add_audit(metadata: MetaData) -> None:
+    """The audit trail (全程留痕): append-only, SM3-chained, with SM2-signed checkpoints.
+
+    ``seq`` is assigned by the appender (1, 2, 3, … without gaps) and ``hash`` is
+    SM3(previous hash || seq || canonical event); ``mac`` is HMAC-SM3 of ``hash``
+    under a key from the key file, so a row forged by someone who can only write
+    to the database does not verify. Targets are record IDs or blind-index
+    digests, never personal values.
+    """
+    Table(
+        "audit_event",
+        metadata,
+        Column("seq", BigInteger, primary_key=True, autoincrement=False),
+        Column("at_ms", BigInteger, nullable=False, index=True),
+        Column("user_id", BigInteger),
+        Column("username", String(64)),
+        Column("unit_code", String(12)),
+        Column("role", String(32)),
+        Column("action", String(48), nullable=False),
+        Column("target", Text, nullable=False),  # JSON list of "<kind>:<id or digest>"
+        Column("purpose", String(48)),
+        Column("case_no", String(64)),
+        Column("grant_id", BigInteger),
+        Column("outcome", String(32), nullable=False),
+        Column("result_count", Integer),
+        Column("client", String(64)),
+        Column("detail", Text, nullable=False),  # JSON object: reason codes, counts
+        Column("hash", LargeBinary(32), nullable=False),
+        Column("mac", LargeBinary(32), nullable=False),
+    )
+    Table(
+        "audit_checkpoint",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("kind", String(16), nullable=False),  # checkpoint | purge (the anchor a purge leaves)
+        Column("seq", BigInteger, nullable=False),
+        Column("hash", LargeBinary(32), nullable=False),
+        Column("at_ms", BigInteger, nullable=False),
+        Column("public_key", String(130), nullable=False),  # 04 || x || y, hex
+        Column("signature", LargeBinary(64), nullable=False),  # SM2 over the checkpoint statement
+    )
+
+
 def build_metadata(standard: Standard) -> MetaData:
     metadata = MetaData(naming_convention=NAMING)
     _add_bookkeeping(metadata)
+    _add_audit(metadata)
     for category in standard.categories.values():
         _add_record_table(metadata, category)
     return metadata
