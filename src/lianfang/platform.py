@@ -11,13 +11,15 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 
+from lianfang.audit import Audit
 from lianfang.crypto import KeyRing, create_key_file, load_key_file
 from lianfang.ingest.mapping import Mapping, builtin_mapping_files, load_mappings
 from lianfang.settings import Settings
 from lianfang.standard import Standard, load_standard
 from lianfang.store.engine import engine_from_settings, migrate
+from lianfang.store.schema import build_metadata
 
 
 @dataclass
@@ -42,8 +44,22 @@ class Platform:
         return load_key_file(self.settings.resolved_key_file())
 
     @cached_property
+    def metadata(self) -> MetaData:
+        return build_metadata(self.standard)
+
+    @cached_property
+    def audit(self) -> Audit:
+        return Audit(self.engine, self.keyring, self.metadata)
+
+    @cached_property
     def mappings(self) -> list[Mapping]:
         return load_mappings([*builtin_mapping_files(), *self.extra_mapping_paths], self.standard)
+
+    def close(self) -> None:
+        """Close the database connections, if any were opened."""
+        engine = self.__dict__.get("engine")
+        if engine is not None:
+            engine.dispose()
 
     def ensure_key(self) -> bool:
         """Create the master key file if it does not exist; True when one was created."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import NoReturn
 
+import click
 from rich.console import Console
 
 from lianfang.platform import Platform
@@ -15,7 +16,12 @@ err_console = Console(stderr=True)
 
 
 def platform() -> Platform:
-    return Platform(Settings())
+    """The platform for this command; its database connections close when the command ends."""
+    plat = Platform(Settings())
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(plat.close)
+    return plat
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

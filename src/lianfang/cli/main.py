@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from lianfang.cli import data_cmds, demo_cmd, ingest_cmd, quarantine_cmd, standard_cmd
+from lianfang.cli import audit_cmd, data_cmds, demo_cmd, ingest_cmd, quarantine_cmd, standard_cmd
 from lianfang.cli.common import console, platform
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ app.add_typer(quarantine_cmd.app, name="quarantine", help="Rejected records: lis
 app.add_typer(data_cmds.source_app, name="source", help="Check a source file against a mapping.")
 app.add_typer(data_cmds.db_app, name="db", help="Database schema.")
 app.add_typer(data_cmds.keys_app, name="keys", help="The master key (kept outside the database).")
+app.add_typer(audit_cmd.app, name="audit", help="The audit trail: verify, checkpoint, purge.")
 app.command("ingest")(ingest_cmd.ingest)
 
 

@@ -1,0 +1,74 @@
+"""The audit trail (全程留痕): append-only, SM3-chained, SM2-checkpointed, verifiable.
+
+:class:`Audit` binds the pieces to one database and key file; the modules hold the
+parts: ``event`` (what is recorded, and the refusal of personal data in clear),
+``trail`` (appending, group commit, fail closed), ``checkpoint`` (SM2-signed
+statements and their export), ``verify`` and ``retention``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+
+from sqlalchemy import Engine, MetaData
+
+from lianfang.audit.checkpoint import Checkpoint, take_checkpoint
+from lianfang.audit.event import AuditEvent, PersonalDataInAudit
+from lianfang.audit.retention import MIN_RETENTION_DAYS, RetentionError, purge
+from lianfang.audit.trail import AuditTrail, AuditUnavailable, GroupCommitter
+from lianfang.audit.verify import Problem, VerifyReport, verify_trail
+from lianfang.crypto import KeyRing
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Audit:
+    def __init__(
+        self,
+        engine: Engine,
+        keyring: KeyRing,
+        metadata: MetaData,
+        *,
+        on_failure: Callable[[BaseException], None] | None = None,
+    ):
+        self.engine = engine
+        self.keyring = keyring
+        self.events = metadata.tables["audit_event"]
+        self.checkpoints = metadata.tables["audit_checkpoint"]
+        self.trail = AuditTrail(engine, keyring, self.events, self.checkpoints, on_failure=on_failure)
+
+    def append(self, events: Sequence[AuditEvent]) -> list[int]:
+        return self.trail.append(events)
+
+    def record(self, event: AuditEvent) -> int:
+        return self.trail.append([event])[0]
+
+    def checkpoint(self, at_ms: int | None = None) -> Checkpoint:
+        return take_checkpoint(self.engine, self.keyring, self.events, self.checkpoints, at_ms or now_ms())
+
+    def verify(
+        self, exported: Iterable[Checkpoint] = (), progress: Callable[[int], None] | None = None
+    ) -> VerifyReport:
+        return verify_trail(self.engine, self.keyring, self.events, self.checkpoints, exported=exported,
+                            progress=progress)
+
+    def purge(self, before_ms: int, *, retention_days: int = MIN_RETENTION_DAYS,
+              at_ms: int | None = None) -> tuple[int, Checkpoint | None]:
+        return purge(self.engine, self.keyring, self.events, self.checkpoints, before_ms=before_ms,
+                     now_ms=at_ms or now_ms(), retention_days=retention_days)
+
+
+__all__ = [
+    "Audit",
+    "AuditEvent",
+    "AuditUnavailable",
+    "Checkpoint",
+    "GroupCommitter",
+    "PersonalDataInAudit",
+    "Problem",
+    "RetentionError",
+    "VerifyReport",
+]

@@ -1,0 +1,192 @@
+"""Every kind of change to the trail is detected by `audit verify` (with the database's guards off).
+
+An attacker here has full write access to the database (the append-only triggers
+are dropped first) but not the key file, except where a test says otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, select, text
+
+from lianfang.audit import Audit, AuditEvent
+from lianfang.audit.checkpoint import export_checkpoint, read_checkpoint, sign_checkpoint
+from lianfang.audit.event import CHAINED_COLUMNS
+from lianfang.audit.trail import link
+from lianfang.crypto import create_key_file
+from lianfang.platform import Platform
+
+N = 40
+
+
+def event(i: int) -> AuditEvent:
+    return AuditEvent(
+        action="data.view",
+        outcome="ok",
+        at_ms=1_790_000_000_000 + i * 1000,
+        user_id=7,
+        username="yz_inv_1",
+        unit_code="360200",
+        role="investigator",
+        target=(f"person:{i}",),
+        purpose="case_investigation",
+        case_no="A3602002026110007",
+        result_count=1,
+        client="127.0.0.1",
+    )
+
+
+@pytest.fixture
+def audit(platform: Platform) -> Iterator[Audit]:
+    platform.audit.append([event(i) for i in range(1, N + 1)])
+    with platform.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("DROP TRIGGER audit_event_no_update"))
+            conn.execute(text("DROP TRIGGER audit_event_retention"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_event_guard ON audit_event"))
+    yield platform.audit
+
+
+def problems(audit: Audit, **kw: object) -> list[tuple[str, int]]:
+    return [(p.kind, p.seq) for p in audit.verify(**kw).problems]  # type: ignore[arg-type]
+
+
+def run(audit: Audit, sql: str, **params: object) -> None:
+    with audit.engine.begin() as conn:
+        conn.execute(text(sql), params)
+
+
+def rows(conn: Connection) -> list[dict[str, object]]:
+    return [dict(r._mapping) for r in conn.execute(text("SELECT * FROM audit_event ORDER BY seq"))]
+
+
+def test_untouched_trail_verifies(audit: Audit) -> None:
+    assert problems(audit) == []
+
+
+def test_edited_record(audit: Audit) -> None:
+    run(audit, "UPDATE audit_event SET outcome = 'denied' WHERE seq = 12")
+    assert problems(audit) == [("broken_link", 12)]
+
+
+def test_edited_record_with_recomputed_chain_fails_the_mac(audit: Audit) -> None:
+    """Whoever edits and recomputes every later hash still cannot make the MACs."""
+    with audit.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_event SET result_count = 0 WHERE seq = 20"))
+        all_rows = rows(conn)
+        prev = bytes(all_rows[18]["hash"])  # type: ignore[arg-type]
+        for r in all_rows[19:]:
+            prev = link(prev, int(r["seq"]), {c: r[c] for c in CHAINED_COLUMNS})  # type: ignore[call-overload]
+            conn.execute(text("UPDATE audit_event SET hash = :h WHERE seq = :s"), {"h": prev, "s": r["seq"]})
+    found = problems(audit)
+    assert ("bad_mac", 20) in found and all(kind == "bad_mac" for kind, _ in found)
+    assert [seq for _, seq in found] == list(range(20, N + 1))
+
+
+def test_deleted_record(audit: Audit) -> None:
+    run(audit, "DELETE FROM audit_event WHERE seq = 7")
+    assert problems(audit) == [("missing", 7), ("broken_link", 8)]
+
+
+def test_inserted_record(audit: Audit) -> None:
+    with audit.engine.begin() as conn:
+        r = rows(conn)[9]  # a copy of record 10, slipped in after it
+        for seq in range(N, 10, -1):
+            conn.execute(text("UPDATE audit_event SET seq = seq + 1 WHERE seq = :s"), {"s": seq})
+        r["seq"] = 11
+        cols = ", ".join(r)
+        conn.execute(text(f"INSERT INTO audit_event ({cols}) VALUES ({', '.join(':' + c for c in r)})"), r)
+    found = problems(audit)
+    assert ("broken_link", 11) in found and ("broken_link", 12) in found
+
+
+def test_reordered_records(audit: Audit) -> None:
+    with audit.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_event SET seq = -1 WHERE seq = 15"))
+        conn.execute(text("UPDATE audit_event SET seq = 15 WHERE seq = 16"))
+        conn.execute(text("UPDATE audit_event SET seq = 16 WHERE seq = -1"))
+    found = problems(audit)
+    assert ("broken_link", 15) in found and ("broken_link", 16) in found
+
+
+def test_forged_tail_record_fails_the_mac(audit: Audit) -> None:
+    with audit.engine.begin() as conn:
+        last = rows(conn)[-1]
+        forged = dict(last, seq=N + 1, outcome="ok", result_count=0)
+        forged["hash"] = link(bytes(last["hash"]), N + 1, {c: forged[c] for c in CHAINED_COLUMNS})  # type: ignore[arg-type]
+        forged["mac"] = bytes(32)
+        conn.execute(
+            text(f"INSERT INTO audit_event ({', '.join(forged)}) VALUES ({', '.join(':' + c for c in forged)})"),
+            forged,
+        )
+    assert problems(audit) == [("bad_mac", N + 1)]
+
+
+def test_truncation_is_caught_by_the_database_checkpoint(audit: Audit) -> None:
+    audit.checkpoint()
+    run(audit, "DELETE FROM audit_event WHERE seq > 30")
+    assert problems(audit) == [("truncated", N)]
+
+
+def test_truncation_with_checkpoints_removed_is_caught_by_an_exported_one(audit: Audit, tmp_path: Path) -> None:
+    export_checkpoint(audit.checkpoint(), tmp_path / "cp.json")
+    run(audit, "DELETE FROM audit_event WHERE seq > 30")
+    run(audit, "DELETE FROM audit_checkpoint")
+    assert problems(audit) == []  # without an outside copy a clean cut at the end looks whole
+    assert problems(audit, exported=[read_checkpoint(tmp_path / "cp.json")]) == [("truncated", N)]
+
+
+def test_rewritten_history_differs_from_an_exported_checkpoint(audit: Audit, tmp_path: Path) -> None:
+    export_checkpoint(audit.checkpoint(), tmp_path / "cp.json")
+    # someone with the key file rebuilds the trail from record 5 on: MACs and links verify again
+    with audit.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_event WHERE seq >= 5"))
+        conn.execute(text("DELETE FROM audit_checkpoint"))
+    audit.append([event(i + 1000) for i in range(5, N + 1)])
+    assert problems(audit) == []
+    assert problems(audit, exported=[read_checkpoint(tmp_path / "cp.json")]) == [("checkpoint_mismatch", N)]
+
+
+def test_roll_back_to_an_older_copy(platform: Platform, tmp_path: Path) -> None:
+    if platform.engine.dialect.name != "sqlite":
+        pytest.skip("restoring a file copy is the SQLite form of a roll-back; PostgreSQL is covered by truncation")
+    audit = platform.audit
+    audit.append([event(i) for i in range(1, 11)])
+    db = Path(platform.engine.url.database or "")
+    platform.engine.dispose()
+    with platform.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    platform.engine.dispose()
+    shutil.copy(db, tmp_path / "old.db")
+    audit.append([event(i) for i in range(11, 21)])
+    export_checkpoint(audit.checkpoint(), tmp_path / "cp.json")
+    platform.engine.dispose()
+    for suffix in ("-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    shutil.copy(tmp_path / "old.db", db)
+    assert problems(audit) == []
+    assert problems(audit, exported=[read_checkpoint(tmp_path / "cp.json")]) == [("truncated", 20)]
+
+
+def test_tampered_checkpoint_file(audit: Audit, tmp_path: Path) -> None:
+    path = tmp_path / "cp.json"
+    export_checkpoint(audit.checkpoint(), path)
+    raw = json.loads(path.read_text())
+    raw["seq"] = 20
+    path.write_text(json.dumps(raw))
+    assert ("bad_signature", 20) in problems(audit, exported=[read_checkpoint(path)])
+
+
+def test_checkpoint_signed_by_another_key(audit: Audit, tmp_path: Path) -> None:
+    stranger = create_key_file(tmp_path / "other.key")
+    with audit.engine.connect() as conn:
+        last = conn.execute(select(audit.events.c.hash).where(audit.events.c.seq == N)).scalar_one()
+    cp = sign_checkpoint(stranger, "checkpoint", N, bytes(last), int(time.time() * 1000))
+    assert problems(audit, exported=[cp]) == [("foreign_key", N)]

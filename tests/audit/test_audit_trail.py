@@ -1,0 +1,150 @@
+"""The audit trail: appends, group commit, refusal of personal data, fail closed, retention."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from lianfang.audit import Audit, AuditEvent, AuditUnavailable, GroupCommitter, PersonalDataInAudit, RetentionError
+from lianfang.audit.trail import AuditTrail
+from lianfang.platform import Platform
+from lianfang.store.schema import build_metadata
+
+DAY = 86_400_000
+
+
+def event(i: int = 0, *, at_ms: int | None = None, **kw: object) -> AuditEvent:
+    base: dict[str, object] = {
+        "action": "data.search",
+        "outcome": "ok",
+        "at_ms": at_ms if at_ms is not None else int(time.time() * 1000),
+        "user_id": 1 + i % 3,
+        "username": f"bj_inv_{i % 3}",
+        "unit_code": "360100",
+        "role": "investigator",
+        "target": (f"person:{i}", "bidx:9f3a0c1d2e"),
+        "purpose": "case_investigation",
+        "case_no": "A3601002026110001",
+        "result_count": i % 7,
+        "client": "127.0.0.1",
+        "detail": {"reasons": ["allow.own"]},
+    }
+    base.update(kw)
+    return AuditEvent(**base)  # type: ignore[arg-type]
+
+
+def count(platform: Platform) -> int:
+    with platform.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(platform.audit.events)).scalar_one())
+
+
+def test_appends_are_numbered_and_verify(platform: Platform) -> None:
+    audit = platform.audit
+    assert audit.append([event(i) for i in range(30)]) == list(range(1, 31))
+    assert audit.record(event(30)) == 31
+    report = audit.verify()
+    assert report.ok, report.problems
+    assert (report.records, report.first_seq, report.last_seq) == (31, 1, 31)
+
+
+def test_an_empty_trail_verifies(platform: Platform) -> None:
+    report = platform.audit.verify()
+    assert report.ok and report.records == 0
+
+
+def test_group_commit_serves_concurrent_callers(platform: Platform) -> None:
+    committer = GroupCommitter(platform.audit.trail, max_batch=64)
+    got: list[int] = []
+    lock = threading.Lock()
+
+    def worker(k: int) -> None:
+        for i in range(40):
+            seq = committer.record(event(k * 100 + i))
+            with lock:
+                got.append(seq)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    committer.close()
+    assert sorted(got) == list(range(1, 241))
+    assert platform.audit.verify().ok
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"target": ("person:110105199003072316",)},  # an 18-digit citizen ID as a target
+        {"username": "13812345678"},
+        {"case_no": "110105900307231"},  # a 15-digit ID
+        {"detail": {"query": "张三 110105199003072316"}},
+        {"target": ("张三",)},  # not "<kind>:<id or digest>"
+    ],
+)
+def test_personal_data_never_enters_the_trail(platform: Platform, bad: dict[str, object]) -> None:
+    with pytest.raises(ValueError) as info:
+        platform.audit.append([event(1), event(2, **bad)])
+    assert "110105" not in str(info.value) and "138123" not in str(info.value) and "张三" not in str(info.value)
+    assert count(platform) == 0  # the whole batch is refused, nothing half-written
+    if "target" not in bad or bad["target"] != ("张三",):
+        assert isinstance(info.value, PersonalDataInAudit)
+
+
+def test_case_numbers_and_digests_are_not_mistaken_for_personal_data(platform: Platform) -> None:
+    ok = event(1, case_no="A3601002026110001", target=("bidx:5a0e" + "0" * 28, "sighting:123456789012"))
+    assert platform.audit.record(ok) == 1
+
+
+def test_a_failed_write_refuses_and_raises_the_alarm(platform: Platform, tmp_path: object) -> None:
+    alarms: list[str] = []
+    empty = create_engine(f"sqlite:///{tmp_path}/no-audit-tables.db")  # no schema: every write fails
+    metadata = build_metadata(platform.standard)
+    trail = AuditTrail(
+        empty,
+        platform.keyring,
+        metadata.tables["audit_event"],
+        metadata.tables["audit_checkpoint"],
+        on_failure=lambda exc: alarms.append(type(exc).__name__),
+    )
+    with pytest.raises(AuditUnavailable, match="access refused"):
+        trail.append([event(1)])
+    assert alarms == ["OperationalError"]
+    committer = GroupCommitter(trail)
+    with pytest.raises(AuditUnavailable):
+        committer.record(event(2))
+    committer.close()
+    assert len(alarms) == 2
+
+
+def test_the_database_refuses_updates_and_early_deletes(platform: Platform) -> None:
+    platform.audit.append([event(i) for i in range(3)])
+    for sql in ("UPDATE audit_event SET outcome = 'denied' WHERE seq = 2", "DELETE FROM audit_event WHERE seq = 1"):
+        with pytest.raises(DBAPIError, match=r"append-only|retention"), platform.engine.begin() as conn:
+            conn.execute(text(sql))
+    assert count(platform) == 3
+
+
+def test_purge_keeps_a_year_and_leaves_a_verifiable_rest(platform: Platform) -> None:
+    audit: Audit = platform.audit
+    now = int(time.time() * 1000)
+    old = [event(i, at_ms=now - 500 * DAY + i) for i in range(10)]
+    recent = [event(i, at_ms=now - 10 * DAY + i) for i in range(5)]
+    audit.append(old + recent)
+    with pytest.raises(RetentionError, match="inside the retention"):
+        audit.purge(now - 300 * DAY, at_ms=now)
+    with pytest.raises(RetentionError, match="at least 366 days"):
+        audit.purge(now - 500 * DAY, retention_days=180, at_ms=now)
+    assert count(platform) == 15
+    deleted, anchor = audit.purge(now - 400 * DAY, at_ms=now)
+    assert deleted == 10 and anchor is not None and anchor.seq == 10
+    report = audit.verify()
+    assert report.ok, report.problems
+    assert (report.first_seq, report.last_seq, report.records) == (11, 15, 5)
+    assert audit.record(event(99)) == 16
+    assert audit.verify().ok

@@ -1,0 +1,70 @@
+"""``lianfang audit``: checkpoint, verify (intact and tampered), purge inside retention refused."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from lianfang.audit import AuditEvent
+from lianfang.cli import app
+from lianfang.cli.common import console, err_console
+from lianfang.platform import Platform
+from lianfang.settings import Settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def plat(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[Platform]:
+    monkeypatch.setenv("LIANFANG_VAR_DIR", str(settings.var_dir))
+    monkeypatch.setenv("LIANFANG_DATABASE_URL", settings.resolved_database_url())
+    console.width = err_console.width = 200
+    assert runner.invoke(app, ["keys", "init"]).exit_code == 0
+    p = Platform(Settings())
+    p.migrate()
+    now = int(time.time() * 1000)
+    p.audit.append(
+        [AuditEvent(action="data.search", outcome="ok", at_ms=now + i, user_id=1, target=(f"person:{i}",))
+         for i in range(25)]
+    )
+    yield p
+    p.engine.dispose()
+
+
+def test_checkpoint_verify_and_detect_tampering(plat: Platform, tmp_path: Path) -> None:
+    out = runner.invoke(app, ["audit", "checkpoint", "--export", str(tmp_path / "cp.json")])
+    assert out.exit_code == 0, out.output
+    assert "seq 25" in out.output and (tmp_path / "cp.json").exists()
+    out = runner.invoke(app, ["audit", "verify", "-c", str(tmp_path / "cp.json")])
+    assert out.exit_code == 0, out.output
+    assert "intact" in out.output and "25" in out.output
+
+    with plat.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("DROP TRIGGER audit_event_no_update"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_event_guard ON audit_event"))
+        conn.execute(text("UPDATE audit_event SET outcome = 'denied' WHERE seq = 3"))
+    out = runner.invoke(app, ["audit", "verify"])
+    assert out.exit_code == 1
+    assert "TAMPERED" in out.output and "[broken_link] record 3" in out.output
+
+
+def test_verify_refuses_an_unreadable_checkpoint_file(plat: Platform, tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text("{not json")
+    out = runner.invoke(app, ["audit", "verify", "-c", str(tmp_path / "bad.json")])
+    assert out.exit_code == 1
+    assert "cannot read checkpoint" in out.output
+
+
+def test_purge_inside_retention_is_refused(plat: Platform) -> None:
+    out = runner.invoke(app, ["audit", "purge", "--before", time.strftime("%Y-%m-%d"), "--yes"])
+    assert out.exit_code == 1
+    assert "inside the retention period" in out.output
+    out = runner.invoke(app, ["audit", "verify"])
+    assert out.exit_code == 0 and "25" in out.output
