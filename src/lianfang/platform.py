@@ -14,8 +14,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, MetaData
 
 from lianfang.audit import Audit
-from lianfang.crypto import KeyRing, create_key_file, load_key_file
+from lianfang.crypto import FieldCipher, KeyRing, create_key_file, load_key_file
+from lianfang.identity import Authenticator, AuthPolicy, Directory, Tokens
 from lianfang.ingest.mapping import Mapping, builtin_mapping_files, load_mappings
+from lianfang.policy.config import PolicyConfig, load_policy
 from lianfang.settings import Settings
 from lianfang.standard import Standard, load_standard
 from lianfang.store.engine import engine_from_settings, migrate
@@ -50,6 +52,35 @@ class Platform:
     @cached_property
     def audit(self) -> Audit:
         return Audit(self.engine, self.keyring, self.metadata)
+
+    @cached_property
+    def cipher(self) -> FieldCipher:
+        return FieldCipher(self.keyring)
+
+    @cached_property
+    def directory(self) -> Directory:
+        return Directory(self.engine, self.metadata.tables["app_user"], self.metadata.tables["auth_session"],
+                         self.cipher)
+
+    @cached_property
+    def auth(self) -> Authenticator:
+        s = self.settings
+        policy = AuthPolicy(
+            max_failures=s.sign_in_max_failures,
+            lock_ms=s.sign_in_lock_minutes * 60_000,
+            idle_ms=s.session_idle_minutes * 60_000,
+            idle_ms_top_secret=s.session_idle_minutes_top_secret * 60_000,
+        )
+        return Authenticator(self.engine, self.directory, self.metadata.tables["auth_session"], self.cipher,
+                             self.audit, policy)
+
+    @cached_property
+    def tokens(self) -> Tokens:
+        return Tokens(self.engine, self.directory, self.metadata.tables["api_token"])
+
+    @cached_property
+    def policy(self) -> PolicyConfig:
+        return load_policy(self.settings.policy_file)
 
     @cached_property
     def mappings(self) -> list[Mapping]:

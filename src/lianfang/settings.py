@@ -49,6 +49,18 @@ class Settings(BaseSettings):
         "Asia/Shanghai", description="Time zone used to read naive source times and to display."
     )
     max_page_size: int = Field(500, description="Largest page an API listing returns.")
+    policy_file: Path | None = Field(
+        None, description="Access policy YAML (default: the shipped lianfang/policy/policy.yaml)."
+    )
+    sign_in_max_failures: int = Field(
+        5, ge=1, le=10, description="Consecutive failed sign-ins that lock an account (baseline: 5)."
+    )
+    sign_in_lock_minutes: int = Field(10, ge=10, description="How long a locked account stays locked (≥ 10).")
+    session_idle_minutes: int = Field(30, ge=1, le=30, description="Idle time that ends a session (≤ 30).")
+    session_idle_minutes_top_secret: int = Field(
+        15, ge=1, le=15, description="Idle time that ends a session of a user cleared for top secret (≤ 15)."
+    )
+    audit_retention_days: int = Field(366, ge=366, description="Audit records are kept at least this long.")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -268,10 +268,62 @@ def _add_audit(metadata: MetaData) -> None:
     )
 
 
+def _add_identity(metadata: MetaData) -> None:
+    """Accounts, web sessions and API tokens. Secrets are stored only as hashes or SM4 blobs."""
+    Table(
+        "app_user",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("username", String(64), nullable=False, unique=True),
+        Column("display_name", String(64), nullable=False),
+        Column("unit_code", String(12), nullable=False, index=True),  # division code of the unit
+        Column("unit_name", String(120), nullable=False),
+        Column("roles", String(200), nullable=False),  # comma-separated Role values
+        Column("cleared_top_secret", Integer, nullable=False, default=0),
+        Column("password_hash", String(200), nullable=False),  # argon2id, PHC string
+        Column("totp_enc", LargeBinary, nullable=False),  # SM4-GCM of the TOTP secret
+        Column("totp_last_step", BigInteger, nullable=False, default=0),  # no code is accepted twice
+        Column("status", String(16), nullable=False),  # active | disabled
+        Column("failed_sign_ins", Integer, nullable=False, default=0),
+        Column("locked_until", BigInteger, nullable=False, default=0),
+        Column("must_change_password", Integer, nullable=False, default=1),
+        Column("created_at", BigInteger, nullable=False),
+        Column("last_sign_in", BigInteger),
+    )
+    Table(
+        "auth_session",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("token_hash", LargeBinary(32), nullable=False, unique=True),  # SM3 of the cookie value
+        Column("csrf_token", String(64), nullable=False),
+        Column("user_id", ForeignKey("app_user.id"), nullable=False, index=True),
+        Column("created_at", BigInteger, nullable=False),
+        Column("last_seen", BigInteger, nullable=False),
+        Column("idle_ms", BigInteger, nullable=False),
+        Column("ended_at", BigInteger),
+        Column("end_reason", String(16)),  # logout | idle | disabled | replaced
+        Column("client", String(64)),
+    )
+    Table(
+        "api_token",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("name", String(64), nullable=False),
+        Column("user_id", ForeignKey("app_user.id"), nullable=False, index=True),
+        Column("token_hash", LargeBinary(32), nullable=False, unique=True),  # SM3 of the token
+        Column("scopes", String(400), nullable=False),
+        Column("created_at", BigInteger, nullable=False),
+        Column("expires_at", BigInteger, nullable=False),
+        Column("revoked_at", BigInteger),
+        Column("last_used", BigInteger),
+    )
+
+
 def build_metadata(standard: Standard) -> MetaData:
     metadata = MetaData(naming_convention=NAMING)
     _add_bookkeeping(metadata)
     _add_audit(metadata)
+    _add_identity(metadata)
     for category in standard.categories.values():
         _add_record_table(metadata, category)
     return metadata

@@ -1,0 +1,92 @@
+"""API tokens for system-to-system calls: scoped, expiring, revocable, hashed at rest.
+
+A token is shown once at creation (``lf_`` + 43 random URL-safe characters);
+the database keeps its SM3 only.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, Table, insert, select, update
+
+from lianfang.identity.auth import token_hash
+from lianfang.identity.directory import Directory, DirectoryError, User
+
+DAY_MS = 86_400_000
+MAX_DAYS = 365
+
+#: What a token may be used for.
+SCOPES = {
+    "ingest:write": "push files for ingestion",
+    "viid:push": "GA/T 1400 checkpoint pushes",
+    "data:read": "search and read records (policy still applies to the token's user)",
+    "audit:read": "read the audit trail",
+}
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    id: int
+    name: str
+    user: User
+    scopes: frozenset[str]
+    expires_at: int
+
+
+class Tokens:
+    def __init__(self, engine: Engine, directory: Directory, table: Table):
+        self.engine = engine
+        self.directory = directory
+        self.table = table
+
+    def create(self, username: str, name: str, scopes: set[str], *, days: int, now_ms: int) -> tuple[ApiToken, str]:
+        user = self.directory.get(username)
+        if user is None or not user.active:
+            raise DirectoryError(f"no active user {username!r}")
+        unknown = scopes - set(SCOPES)
+        if unknown or not scopes:
+            raise DirectoryError(f"scopes must be some of {sorted(SCOPES)}; unknown: {sorted(unknown)}")
+        if not 1 <= days <= MAX_DAYS:
+            raise DirectoryError(f"a token expires within 1–{MAX_DAYS} days")
+        token = "lf_" + secrets.token_urlsafe(32)
+        expires = now_ms + days * DAY_MS
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                insert(self.table).values(
+                    name=name[:64], user_id=user.id, token_hash=token_hash(token), scopes=",".join(sorted(scopes)),
+                    created_at=now_ms, expires_at=expires,
+                )
+            )
+        tid = int(res.inserted_primary_key[0])  # type: ignore[index]
+        return ApiToken(tid, name, user, frozenset(scopes), expires), token
+
+    def authenticate(self, token: str, scope: str, *, now_ms: int) -> ApiToken | None:
+        """The token's grant for ``scope``; None when unknown, revoked, expired, out of scope or its user inactive."""
+        if not token.startswith("lf_"):
+            return None
+        with self.engine.begin() as conn:
+            row = conn.execute(select(self.table).where(self.table.c.token_hash == token_hash(token))).first()
+            if row is None or row.revoked_at is not None or now_ms >= int(row.expires_at):
+                return None
+            scopes = frozenset(s for s in row.scopes.split(",") if s)
+            if scope not in scopes:
+                return None
+            user = self.directory.by_id(int(row.user_id))
+            if user is None or not user.active:
+                return None
+            conn.execute(update(self.table).where(self.table.c.id == row.id).values(last_used=now_ms))
+        return ApiToken(int(row.id), row.name, user, scopes, int(row.expires_at))
+
+    def revoke(self, token_id: int, *, now_ms: int) -> bool:
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(self.table)
+                .where(self.table.c.id == token_id, self.table.c.revoked_at.is_(None))
+                .values(revoked_at=now_ms)
+            )
+        return bool(res.rowcount)
+
+
+__all__ = ["SCOPES", "ApiToken", "Tokens"]
