@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, MetaData
 
+from lianfang.access import Approvals
 from lianfang.audit import Audit
 from lianfang.crypto import FieldCipher, KeyRing, create_key_file, load_key_file
 from lianfang.identity import Authenticator, AuthPolicy, Directory, Tokens
@@ -77,6 +78,10 @@ class Platform:
     @cached_property
     def tokens(self) -> Tokens:
         return Tokens(self.engine, self.directory, self.metadata.tables["api_token"])
+
+    @cached_property
+    def approvals(self) -> Approvals:
+        return Approvals(self.engine, self.metadata, self.directory, self.cipher, self.audit, self.policy)
 
     @cached_property
     def policy(self) -> PolicyConfig:

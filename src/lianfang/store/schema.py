@@ -319,11 +319,72 @@ def _add_identity(metadata: MetaData) -> None:
     )
 
 
+def _add_access(metadata: MetaData) -> None:
+    """Access requests, the grants approvals create, and in-app notifications.
+
+    Free text (purpose details, decision reasons) may name people, so it is stored
+    SM4-encrypted; scopes hold record IDs, blind-index digests, plates or case numbers.
+    """
+    Table(
+        "access_request",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("requester_id", ForeignKey("app_user.id"), nullable=False, index=True),
+        Column("requester_unit", String(12), nullable=False),
+        Column("owner_city", String(6), nullable=False),
+        Column("level", String(16), nullable=False),
+        Column("scope_kind", String(16), nullable=False),
+        Column("scope_keys", Text, nullable=False),  # JSON list
+        Column("purpose", String(48), nullable=False),
+        Column("purpose_text_enc", LargeBinary),
+        Column("case_no", String(64), nullable=False),
+        Column("hours", Integer, nullable=False),
+        Column("status", String(16), nullable=False, index=True),  # pending | approved | rejected | withdrawn
+        Column("created_at", BigInteger, nullable=False),
+        Column("decided_by", ForeignKey("app_user.id")),
+        Column("decided_role", String(32)),
+        Column("decided_at", BigInteger),
+        Column("reason_enc", LargeBinary),
+    )
+    Table(
+        "access_grant",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("request_id", ForeignKey("access_request.id"), nullable=False, unique=True),
+        Column("holder_id", ForeignKey("app_user.id"), nullable=False, index=True),
+        Column("approver_id", ForeignKey("app_user.id"), nullable=False),
+        Column("approver_role", String(32), nullable=False),
+        Column("city_code", String(6), nullable=False),
+        Column("level", String(16), nullable=False),
+        Column("purpose", String(48), nullable=False),
+        Column("case_no", String(64), nullable=False),
+        Column("scope_kind", String(16), nullable=False),
+        Column("scope_keys", Text, nullable=False),
+        Column("starts_at", BigInteger, nullable=False),
+        Column("expires_at", BigInteger, nullable=False),
+        Column("revoked_at", BigInteger),
+        Column("revoked_by", ForeignKey("app_user.id")),
+        Column("revoke_reason_enc", LargeBinary),
+    )
+    Table(
+        "notification",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("user_id", ForeignKey("app_user.id"), nullable=False, index=True),
+        # request.pending | request.approved | request.rejected | grant.revoked
+        Column("kind", String(32), nullable=False),
+        Column("ref_id", BigInteger, nullable=False),
+        Column("created_at", BigInteger, nullable=False),
+        Column("read_at", BigInteger),
+    )
+
+
 def build_metadata(standard: Standard) -> MetaData:
     metadata = MetaData(naming_convention=NAMING)
     _add_bookkeeping(metadata)
     _add_audit(metadata)
     _add_identity(metadata)
+    _add_access(metadata)
     for category in standard.categories.values():
         _add_record_table(metadata, category)
     return metadata

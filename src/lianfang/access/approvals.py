@@ -1,0 +1,423 @@
+"""Access requests and grants (审批): request → route → decide → grant → expire or revoke.
+
+* A request names the owning city, the level, the scope (records, a person, a
+  vehicle, a case), the purpose and case number, and the hours it is needed.
+* It is routed to the users who may decide it: a role the policy lets approve
+  that level for that city (``policy.yaml`` ``approvers``, after the city's own
+  narrowing); a city approver decides for requesters of their own city, a
+  province approver for anyone in the province. Nobody decides their own request.
+* Approval creates a grant bound to the request's purpose, case, city, level and
+  scope, starting now and expiring after the hours approved; revocation takes
+  effect at once. Requesters and approvers are notified in the app.
+* Every step is audited; a refused step is audited as ``denied`` with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, and_, insert, or_, select, update
+
+from lianfang.audit import Audit, AuditEvent
+from lianfang.crypto import FieldCipher
+from lianfang.identity.directory import Directory, User
+from lianfang.policy.config import PolicyConfig
+from lianfang.policy.decision import Grant, Purpose, ScopeKind
+from lianfang.policy.roles import Role
+from lianfang.standard.levels import Level, parse_level
+
+HOUR_MS = 3_600_000
+MAX_HOURS = 720  # 30 days
+MAX_KEYS = 500
+_KEY = re.compile(r"^[0-9A-Za-z_.:\-\u4e00-\u9fff]{1,64}$")
+_CITY = re.compile(r"^\d{6}$")
+#: grants that ended less than this long ago still come back, so a decision can say "expired"/"revoked"
+RECENT_MS = 24 * HOUR_MS
+
+
+class AccessError(ValueError):
+    """A refused request or decision; ``kind`` is invalid | forbidden | not_found | conflict."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    id: int
+    requester_id: int
+    requester_unit: str
+    owner_city: str
+    level: Level
+    scope: ScopeKind
+    keys: tuple[str, ...]
+    purpose: str
+    case_no: str
+    hours: int
+    status: str
+    created_at: int
+    decided_by: int | None
+    decided_at: int | None
+
+
+def _request(row: Any) -> AccessRequest:
+    return AccessRequest(
+        id=int(row.id),
+        requester_id=int(row.requester_id),
+        requester_unit=row.requester_unit,
+        owner_city=row.owner_city,
+        level=parse_level(row.level),
+        scope=ScopeKind(row.scope_kind),
+        keys=tuple(json.loads(row.scope_keys)),
+        purpose=row.purpose,
+        case_no=row.case_no,
+        hours=int(row.hours),
+        status=row.status,
+        created_at=int(row.created_at),
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+    )
+
+
+def _grant(row: Any) -> Grant:
+    return Grant(
+        id=int(row.id),
+        holder_id=int(row.holder_id),
+        approver_id=int(row.approver_id),
+        approver_role=Role(row.approver_role),
+        city_code=row.city_code,
+        level=parse_level(row.level),
+        purpose=row.purpose,
+        case_no=row.case_no,
+        scope=ScopeKind(row.scope_kind),
+        keys=frozenset(json.loads(row.scope_keys)),
+        starts_ms=int(row.starts_at),
+        expires_ms=int(row.expires_at),
+        revoked_ms=row.revoked_at,
+    )
+
+
+class Approvals:
+    def __init__(
+        self,
+        engine: Engine,
+        metadata: MetaData,
+        directory: Directory,
+        cipher: FieldCipher,
+        audit: Audit,
+        policy: PolicyConfig,
+    ):
+        self.engine = engine
+        self.requests = metadata.tables["access_request"]
+        self.grants = metadata.tables["access_grant"]
+        self.notes = metadata.tables["notification"]
+        self.directory = directory
+        self.cipher = cipher
+        self.audit = audit
+        self.policy = policy
+
+    # -- audit ---------------------------------------------------------------------
+
+    def _audit(self, user: User, action: str, outcome: str, target: str, now_ms: int, client: str | None,
+               req: AccessRequest | None = None, grant_id: int | None = None, **detail: object) -> None:
+        self.audit.record(
+            AuditEvent(
+                action=action,
+                outcome=outcome,
+                at_ms=now_ms,
+                user_id=user.id,
+                username=user.username,
+                unit_code=user.unit_code,
+                role=",".join(sorted(r.value for r in user.roles)),
+                target=(target,),
+                purpose=req.purpose if req else None,
+                case_no=req.case_no if req else None,
+                grant_id=grant_id,
+                client=client,
+                detail={k: v for k, v in detail.items() if v is not None},
+            )
+        )
+
+    def _refuse(self, user: User, action: str, target: str, now_ms: int, client: str | None, kind: str,
+                message: str, req: AccessRequest | None = None) -> AccessError:
+        self._audit(user, action, "denied", target, now_ms, client, req, reason=kind)
+        return AccessError(kind, message)
+
+    # -- requests ------------------------------------------------------------------
+
+    def request(
+        self,
+        user: User,
+        *,
+        owner_city: str,
+        level: Level,
+        scope: ScopeKind,
+        keys: Sequence[str],
+        purpose: Purpose,
+        hours: int,
+        now_ms: int,
+        client: str | None = None,
+    ) -> AccessRequest:
+        """File a request; it goes to the approvers' queues. Refusals raise AccessError('invalid')."""
+        problem = self._request_problem(owner_city, level, keys, purpose, hours)
+        if problem is not None:
+            raise self._refuse(user, "access.request", "request:new", now_ms, client, "invalid", problem)
+        text = (purpose.text or "").strip()
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                insert(self.requests).values(
+                    requester_id=user.id,
+                    requester_unit=user.unit_code,
+                    owner_city=owner_city,
+                    level=level.value,
+                    scope_kind=scope.value,
+                    scope_keys=json.dumps(sorted(set(keys)), ensure_ascii=False),
+                    purpose=purpose.code,
+                    purpose_text_enc=self.cipher.encrypt("access.purpose_text", text) if text else None,
+                    case_no=(purpose.case_no or "").strip(),
+                    hours=hours,
+                    status="pending",
+                    created_at=now_ms,
+                )
+            )
+            rid = int(res.inserted_primary_key[0])  # type: ignore[index]
+        req = self.get(rid)
+        approvers = self.eligible_approvers(req)
+        self._notify([u.id for u in approvers], "request.pending", rid, now_ms)
+        self._audit(user, "access.request", "ok", f"request:{rid}", now_ms, client, req, level=level.value,
+                    owner_city=owner_city, scope=scope.value, keys=len(set(keys)), hours=hours,
+                    approvers=len(approvers))
+        return req
+
+    def _request_problem(
+        self, owner_city: str, level: Level, keys: Sequence[str], purpose: Purpose, hours: int
+    ) -> str | None:
+        if not _CITY.match(owner_city):
+            return "the owning city is its 6-digit division code"
+        if purpose.code not in self.policy.purposes:
+            return f"unknown purpose {purpose.code!r}"
+        if not (purpose.case_no or "").strip():
+            return "an access request needs a case number"
+        if not self.policy.approver_roles(level, owner_city):
+            return f"no role may grant {level} access to {owner_city}'s data"
+        if not keys or len(set(keys)) > MAX_KEYS or not all(_KEY.match(k) for k in keys):
+            return f"a request names 1–{MAX_KEYS} records, persons, vehicles or cases"
+        if not 1 <= hours <= MAX_HOURS:
+            return f"access is requested for 1–{MAX_HOURS} hours"
+        return None
+
+    def get(self, request_id: int) -> AccessRequest:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(self.requests).where(self.requests.c.id == request_id)).first()
+        if row is None:
+            raise AccessError("not_found", f"no access request {request_id}")
+        return _request(row)
+
+    def mine(self, user: User) -> list[AccessRequest]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(self.requests).where(self.requests.c.requester_id == user.id).order_by(self.requests.c.id.desc())
+            )
+            return [_request(r) for r in rows]
+
+    # -- routing -------------------------------------------------------------------
+
+    def deciding_role(self, user: User, req: AccessRequest) -> Role | None:
+        """The role under which ``user`` may decide ``req``, or None."""
+        if not user.active or user.id == req.requester_id:
+            return None
+        allowed = self.policy.approver_roles(req.level, req.owner_city)
+        requester_city = req.requester_unit[:4] + "00"
+        province = user.unit_code.endswith("0000") and user.unit_code[:2] == req.owner_city[:2]
+        for role in (Role.CITY_APPROVER, Role.PROVINCE_APPROVER):
+            if role not in user.roles or role not in allowed:
+                continue
+            if role is Role.CITY_APPROVER and user.unit_code[:4] + "00" == requester_city and not province:
+                return role
+            if role is Role.PROVINCE_APPROVER and province:
+                return role
+        return None
+
+    def eligible_approvers(self, req: AccessRequest) -> list[User]:
+        candidates = self.directory.list(role=Role.CITY_APPROVER.value) + self.directory.list(
+            role=Role.PROVINCE_APPROVER.value
+        )
+        seen: set[int] = set()
+        out = []
+        for u in candidates:
+            if u.id not in seen and self.deciding_role(u, req) is not None:
+                seen.add(u.id)
+                out.append(u)
+        return out
+
+    def queue(self, user: User) -> list[AccessRequest]:
+        """Pending requests ``user`` may decide, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(self.requests).where(self.requests.c.status == "pending").order_by(self.requests.c.id)
+            )
+            pending = [_request(r) for r in rows]
+        return [r for r in pending if self.deciding_role(user, r) is not None]
+
+    # -- decisions -----------------------------------------------------------------
+
+    def _decidable(self, user: User, request_id: int, action: str, now_ms: int, client: str | None
+                   ) -> tuple[AccessRequest, Role]:
+        try:
+            req = self.get(request_id)
+        except AccessError as exc:
+            raise self._refuse(user, action, f"request:{request_id}", now_ms, client, "not_found", str(exc)) from None
+        target = f"request:{request_id}"
+        if req.status != "pending":
+            raise self._refuse(user, action, target, now_ms, client, "conflict",
+                               f"request {request_id} is {req.status}", req)
+        if user.id == req.requester_id:
+            raise self._refuse(user, action, target, now_ms, client, "forbidden",
+                               "nobody decides their own access request", req)
+        role = self.deciding_role(user, req)
+        if role is None:
+            raise self._refuse(user, action, target, now_ms, client, "forbidden",
+                               f"you may not decide {req.level} access to {req.owner_city}'s data for this requester",
+                               req)
+        return req, role
+
+    def approve(self, user: User, request_id: int, *, reason: str, now_ms: int, client: str | None = None,
+                hours: int | None = None) -> Grant:
+        req, role = self._decidable(user, request_id, "access.approve", now_ms, client)
+        granted = req.hours if hours is None else hours
+        if not 1 <= granted <= req.hours:
+            raise self._refuse(user, "access.approve", f"request:{request_id}", now_ms, client, "invalid",
+                               f"approve for 1–{req.hours} hours (what was asked), not {granted}", req)
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(self.requests)
+                .where(self.requests.c.id == req.id, self.requests.c.status == "pending")
+                .values(status="approved", decided_by=user.id, decided_role=role.value, decided_at=now_ms,
+                        reason_enc=self._enc_reason(reason))
+            ).rowcount
+            if done != 1:
+                raise AccessError("conflict", f"request {request_id} was decided meanwhile")
+            res = conn.execute(
+                insert(self.grants).values(
+                    request_id=req.id, holder_id=req.requester_id, approver_id=user.id, approver_role=role.value,
+                    city_code=req.owner_city, level=req.level.value, purpose=req.purpose, case_no=req.case_no,
+                    scope_kind=req.scope.value, scope_keys=json.dumps(list(req.keys), ensure_ascii=False),
+                    starts_at=now_ms, expires_at=now_ms + granted * HOUR_MS,
+                )
+            )
+            gid = int(res.inserted_primary_key[0])  # type: ignore[index]
+        self._notify([req.requester_id], "request.approved", req.id, now_ms)
+        self._audit(user, "access.approve", "ok", f"request:{req.id}", now_ms, client, req, grant_id=gid,
+                    as_role=role.value, hours=granted, level=req.level.value)
+        return self.grant(gid)
+
+    def reject(self, user: User, request_id: int, *, reason: str, now_ms: int, client: str | None = None) -> None:
+        req, role = self._decidable(user, request_id, "access.reject", now_ms, client)
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(self.requests)
+                .where(self.requests.c.id == req.id, self.requests.c.status == "pending")
+                .values(status="rejected", decided_by=user.id, decided_role=role.value, decided_at=now_ms,
+                        reason_enc=self._enc_reason(reason))
+            )
+        self._notify([req.requester_id], "request.rejected", req.id, now_ms)
+        self._audit(user, "access.reject", "ok", f"request:{req.id}", now_ms, client, req, as_role=role.value)
+
+    def withdraw(self, user: User, request_id: int, *, now_ms: int, client: str | None = None) -> None:
+        req = self.get(request_id)
+        if req.requester_id != user.id or req.status != "pending":
+            raise self._refuse(user, "access.withdraw", f"request:{request_id}", now_ms, client, "forbidden",
+                               "only the requester withdraws a pending request", req)
+        with self.engine.begin() as conn:
+            conn.execute(update(self.requests).where(self.requests.c.id == req.id).values(status="withdrawn"))
+        self._audit(user, "access.withdraw", "ok", f"request:{req.id}", now_ms, client, req)
+
+    def _enc_reason(self, reason: str) -> bytes | None:
+        text = reason.strip()
+        return self.cipher.encrypt("access.reason", text) if text else None
+
+    # -- grants --------------------------------------------------------------------
+
+    def grant(self, grant_id: int) -> Grant:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(self.grants).where(self.grants.c.id == grant_id)).first()
+        if row is None:
+            raise AccessError("not_found", f"no grant {grant_id}")
+        return _grant(row)
+
+    def grants_for(self, user_id: int, now_ms: int) -> list[Grant]:
+        """The user's live grants, plus those that ended in the last day (so a refusal can say why)."""
+        g = self.grants.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(self.grants).where(
+                    g.holder_id == user_id,
+                    g.expires_at > now_ms - RECENT_MS,
+                    or_(g.revoked_at.is_(None), g.revoked_at > now_ms - RECENT_MS),
+                )
+            )
+            return [_grant(r) for r in rows]
+
+    def revoke(self, user: User, grant_id: int, *, reason: str, now_ms: int, client: str | None = None) -> Grant:
+        """End a grant now. The holder may give it up; approvers who could grant it may revoke it."""
+        try:
+            g = self.grant(grant_id)
+        except AccessError:
+            raise self._refuse(user, "grant.revoke", f"grant:{grant_id}", now_ms, client, "not_found",
+                               f"no grant {grant_id}") from None
+        req = self.get(self._request_of(grant_id))
+        may = user.id == g.holder_id or (user.active and self.deciding_role(user, req) is not None) or (
+            user.active and user.id == g.approver_id
+        )
+        if not may:
+            raise self._refuse(user, "grant.revoke", f"grant:{grant_id}", now_ms, client, "forbidden",
+                               "only the holder or an approver who could grant it may revoke a grant", req)
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(self.grants)
+                .where(and_(self.grants.c.id == grant_id, self.grants.c.revoked_at.is_(None)))
+                .values(revoked_at=now_ms, revoked_by=user.id, revoke_reason_enc=self._enc_reason(reason))
+            ).rowcount
+        if done != 1:
+            raise AccessError("conflict", f"grant {grant_id} is already revoked")
+        self._notify([g.holder_id], "grant.revoked", grant_id, now_ms)
+        self._audit(user, "grant.revoke", "ok", f"grant:{grant_id}", now_ms, client, req, grant_id=grant_id)
+        return self.grant(grant_id)
+
+    def _request_of(self, grant_id: int) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(self.grants.c.request_id).where(self.grants.c.id == grant_id)).scalar_one())
+
+    # -- notifications -------------------------------------------------------------
+
+    def _notify(self, user_ids: Sequence[int], kind: str, ref_id: int, now_ms: int) -> None:
+        if not user_ids:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(self.notes),
+                [{"user_id": u, "kind": kind, "ref_id": ref_id, "created_at": now_ms} for u in sorted(set(user_ids))],
+            )
+
+    def notifications(self, user: User, *, unread_only: bool = True) -> list[dict[str, Any]]:
+        n = self.notes.c
+        q = select(self.notes).where(n.user_id == user.id).order_by(n.id.desc()).limit(200)
+        if unread_only:
+            q = q.where(n.read_at.is_(None))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def mark_read(self, user: User, note_id: int, now_ms: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(self.notes).where(self.notes.c.id == note_id, self.notes.c.user_id == user.id)
+                .values(read_at=now_ms)
+            )
+
+
+__all__ = ["MAX_HOURS", "AccessError", "AccessRequest", "Approvals"]
