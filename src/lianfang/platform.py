@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, MetaData
 
 from lianfang.access import Approvals
+from lianfang.access.records import RecordReader
 from lianfang.audit import Audit
 from lianfang.crypto import FieldCipher, KeyRing, create_key_file, load_key_file
 from lianfang.identity import Authenticator, AuthPolicy, Directory, Tokens
@@ -82,6 +83,11 @@ class Platform:
     @cached_property
     def approvals(self) -> Approvals:
         return Approvals(self.engine, self.metadata, self.directory, self.cipher, self.audit, self.policy)
+
+    @cached_property
+    def records(self) -> RecordReader:
+        return RecordReader(self.engine, self.metadata, self.standard, self.cipher, self.policy, self.approvals,
+                            self.audit, self.tz)
 
     @cached_property
     def policy(self) -> PolicyConfig:

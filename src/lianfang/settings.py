@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     session_idle_minutes_top_secret: int = Field(
         15, ge=1, le=15, description="Idle time that ends a session of a user cleared for top secret (≤ 15)."
     )
+    cookie_secure: bool = Field(
+        True, description="Send the session cookie over HTTPS only (turn off only for plain-HTTP loopback use)."
+    )
     audit_retention_days: int = Field(366, ge=366, description="Audit records are kept at least this long.")
 
     def resolved_database_url(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -34,10 +35,13 @@ CSV = (
 
 
 @pytest.fixture
-def client(platform: Platform, tmp_path: Path) -> TestClient:
+def client(platform: Platform, tmp_path: Path, signer: Callable[..., object]) -> TestClient:
     path = tmp_path / "m.yaml"
     path.write_text(MAPPING, encoding="utf-8")
-    return TestClient(create_app(Platform(platform.settings, extra_mapping_paths=[path])))
+    plat = Platform(platform.settings, extra_mapping_paths=[path])
+    client = TestClient(create_app(plat), base_url="https://testserver")
+    signer(client, "sheng_steward", ["steward"], "360000")
+    return client
 
 
 def test_health_and_ready(client: TestClient) -> None:

@@ -8,6 +8,7 @@ from importlib import resources
 
 import pytest
 import yaml
+from access_oracle import GRANT_STATES, expected  # registered by conftest.py
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -30,26 +31,7 @@ NOW = 1_790_000_000_000
 HOUR = 3_600_000
 P, IN, S, T = Level.PUBLIC, Level.INTERNAL, Level.SENSITIVE, Level.TOP_SECRET
 
-# The brief's defaults, written out independently of policy.yaml:
-# role -> (highest level read in own city, in another city, highest level shown as a masked hit)
-EXPECTED_REACH: dict[Role, tuple[Level | None, Level | None, Level | None]] = {
-    Role.OFFICER: (IN, P, S),
-    Role.INVESTIGATOR: (S, IN, S),
-    Role.CITY_APPROVER: (S, IN, S),
-    Role.PROVINCE_APPROVER: (S, S, S),
-    Role.DISPATCHER: (IN, IN, S),
-    Role.STEWARD: (IN, None, None),
-    Role.PARTNER: (None, P, IN),
-    Role.AUDITOR: (None, None, None),
-    Role.SECURITY_ADMIN: (None, None, None),
-    Role.SYSTEM_ADMIN: (None, None, None),
-}
-
 ORDER = [P, IN, S, T]
-
-
-def covers(reach: Level | None, level: Level) -> bool:
-    return reach is not None and ORDER.index(reach) >= ORDER.index(level)
 
 
 def record(city: str = YUNZHOU, level: Level = S, rid: int = 7) -> RecordRef:
@@ -89,21 +71,6 @@ def grant(state: str, *, level: Level = T, city: str = YUNZHOU, **kw: object) ->
 
 
 PURPOSE = Purpose("case_investigation", "盗窃案串并", "A3601002026110001")
-GRANT_STATES = ("none", "valid", "expired", "revoked")
-
-
-def expected(role: Role, level: Level, own: bool, state: str) -> tuple[Effect, str]:
-    own_reach, other_reach, hits = EXPECTED_REACH[role]
-    if own_reach is None and other_reach is None and hits is None:
-        return Effect.DENY, "deny.no_data_access"
-    if covers(own_reach if own else other_reach, level):
-        return Effect.ALLOW, "allow.own" if own else "allow.other"
-    if state == "valid":
-        return Effect.ALLOW, "allow.grant"
-    if covers(hits, level):
-        return Effect.MASK, {"none": "mask.no_grant", "expired": "mask.expired", "revoked": "mask.revoked"}[state]
-    return Effect.DENY, "deny.above_hits"
-
 
 CELLS = list(itertools.product(Role, ORDER, (True, False), GRANT_STATES))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from lianfang import __version__
-from lianfang.api.routes import health, ingestion, quarantine, standard
+from lianfang.api.routes import access, audit, auth, health, ingestion, quarantine, records, standard
 from lianfang.ingest.pipeline import Ingestor
 from lianfang.platform import Platform
 
@@ -28,4 +28,8 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(standard.router, prefix="/api/v1")
     app.include_router(ingestion.router, prefix="/api/v1")
     app.include_router(quarantine.router, prefix="/api/v1")
+    app.include_router(auth.router, prefix="/api/v1")
+    app.include_router(access.router, prefix="/api/v1")
+    app.include_router(records.router, prefix="/api/v1")
+    app.include_router(audit.router, prefix="/api/v1")
     return app

@@ -11,6 +11,7 @@ from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from sqlalchemy import func, select
 
 from lianfang.api.deps import IngestorDep, PageDep, PlatformDep
+from lianfang.api.security import Steward, StewardOrAdmin, steward_city
 from lianfang.api.timefmt import localise
 
 router = APIRouter(tags=["ingestion"])
@@ -27,6 +28,7 @@ def safe_upload_name(name: str | None) -> str:
 
 @router.post("/ingest")
 def push(
+    who: Steward,
     plat: PlatformDep,
     ing: IngestorDep,
     files: Annotated[list[UploadFile], File()],
@@ -36,6 +38,9 @@ def push(
     chosen = next((m for m in plat.mappings if m.id == mapping), None)
     if chosen is None:
         raise HTTPException(422, f"unknown mapping {mapping!r}")
+    home = steward_city(who)
+    if home is not None and chosen.city != home:
+        raise HTTPException(403, f"mapping {mapping!r} feeds city {chosen.city}; you steward {home}")
     limit = plat.settings.max_file_bytes
     folder = plat.settings.var_dir / "uploads" / uuid.uuid4().hex
     folder.mkdir(parents=True)
@@ -58,7 +63,7 @@ def push(
 
 
 @router.get("/batches")
-def batches(plat: PlatformDep, ing: IngestorDep, page: PageDep) -> dict[str, Any]:
+def batches(who: StewardOrAdmin, plat: PlatformDep, ing: IngestorDep, page: PageDep) -> dict[str, Any]:
     """Ingestion batches, newest first."""
     t = ing.table("ingest_batch")
     with ing.engine.connect() as conn:
@@ -71,7 +76,7 @@ def batches(plat: PlatformDep, ing: IngestorDep, page: PageDep) -> dict[str, Any
 
 
 @router.get("/batches/{batch_id}")
-def batch(batch_id: int, plat: PlatformDep, ing: IngestorDep) -> dict[str, Any]:
+def batch(batch_id: int, who: StewardOrAdmin, plat: PlatformDep, ing: IngestorDep) -> dict[str, Any]:
     """One batch with its files and their counts."""
     b, f = ing.table("ingest_batch"), ing.table("ingest_file")
     with ing.engine.connect() as conn:

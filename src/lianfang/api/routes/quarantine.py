@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from lianfang.api.deps import IngestorDep, PageDep
+from lianfang.api.security import Steward, steward_city
 from lianfang.api.timefmt import localise
 from lianfang.ingest import quarantine as q
 
@@ -15,12 +16,13 @@ router = APIRouter(tags=["quarantine"])
 
 
 class RetryRequest(BaseModel):
-    ids: list[int]
+    ids: list[int] = Field(max_length=1000)
     overrides: dict[str, str] = {}
 
 
 @router.get("/quarantine")
 def list_quarantine(
+    who: Steward,
     ing: IngestorDep,
     page: PageDep,
     status: str | None = "open",
@@ -28,7 +30,12 @@ def list_quarantine(
     category: str | None = None,
     city: str | None = None,
 ) -> dict[str, Any]:
-    """Quarantined records with reasons and source positions (never values)."""
+    """Quarantined records with reasons and source positions (never values); a city steward sees their city."""
+    home = steward_city(who)
+    if home is not None:
+        if city not in (None, home):
+            raise HTTPException(403, f"you steward {home}, not {city}")
+        city = home
     total, items = q.list_items(
         ing,
         status=status,
@@ -47,10 +54,11 @@ def list_quarantine(
 
 
 @router.get("/quarantine/{item_id}")
-def show_quarantine(item_id: int, ing: IngestorDep) -> dict[str, Any]:
+def show_quarantine(item_id: int, who: Steward, ing: IngestorDep) -> dict[str, Any]:
     """One entry; values feeding personal fields (and unknown columns) are masked."""
     found = q.get_item(ing, item_id)
-    if found is None:
+    home = steward_city(who)
+    if found is None or (home is not None and found[0].city_code != home):
         raise HTTPException(404, f"no quarantine entry {item_id}")
     item, fields, raw = found
     masked = q.masked_fields(ing, item, fields)
@@ -58,7 +66,13 @@ def show_quarantine(item_id: int, ing: IngestorDep) -> dict[str, Any]:
 
 
 @router.post("/quarantine/retry")
-def retry_quarantine(body: RetryRequest, ing: IngestorDep) -> dict[str, int]:
+def retry_quarantine(body: RetryRequest, who: Steward, ing: IngestorDep) -> dict[str, int]:
     """Re-process entries through the current mappings, with optional source-field corrections."""
+    home = steward_city(who)
+    if home is not None:
+        for item_id in body.ids:
+            found = q.get_item(ing, item_id)
+            if found is None or found[0].city_code != home:
+                raise HTTPException(404, f"no quarantine entry {item_id}")
     out = q.retry(ing, body.ids, overrides=body.overrides)
     return dict(out.__dict__)

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query
 
 from lianfang.api.deps import PlatformDep
+from lianfang.api.security import Reader
 from lianfang.standard.export import standard_as_dict
 
 router = APIRouter(tags=["standard"])
@@ -14,7 +15,7 @@ router = APIRouter(tags=["standard"])
 
 @router.get("/standard")
 def get_standard(
-    plat: PlatformDep, lang: str | None = Query(None, pattern="^(zh|en)$")
+    who: Reader, plat: PlatformDep, lang: str | None = Query(None, pattern="^(zh|en)$")
 ) -> dict[str, Any]:
     """Every category, field, classification level and code table of the standard."""
     return standard_as_dict(plat.standard, lang)
@@ -22,7 +23,7 @@ def get_standard(
 
 @router.get("/standard/{category}")
 def get_category(
-    category: str, plat: PlatformDep, lang: str | None = Query(None, pattern="^(zh|en)$")
+    category: str, who: Reader, plat: PlatformDep, lang: str | None = Query(None, pattern="^(zh|en)$")
 ) -> dict[str, Any]:
     """One category of the standard."""
     doc = standard_as_dict(plat.standard, lang)

@@ -1,0 +1,154 @@
+"""Who is calling: a web session (cookie + CSRF token) or an API token (Bearer), and what they may call.
+
+* Sessions: the ``lf_session`` cookie (HttpOnly, Secure, SameSite=Strict) holds a
+  random token whose SM3 the server keeps; it is checked and touched on every
+  request (idle timeout, disabled accounts). Requests that change state with a
+  session must echo the session's CSRF token in ``X-CSRF-Token``.
+* API tokens: ``Authorization: Bearer lf_…`` for system-to-system calls; each route
+  names the scope a token needs, and routes without one accept sessions only.
+  Tokens carry no ambient authority, so they need no CSRF token.
+* Role checks fail closed: a route lists the roles that may call it; a caller
+  holding none of them gets 403 and the refusal is audited.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+
+from lianfang.audit import AuditEvent
+from lianfang.identity import ApiToken, Session, User
+from lianfang.platform import Platform
+from lianfang.policy.roles import Role
+
+SESSION_COOKIE = "lf_session"
+CSRF_HEADER = "x-csrf-token"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User
+    via: str  # session | token
+    client: str
+    session: Session | None = None
+    token: ApiToken | None = None
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _platform(request: Request) -> Platform:
+    plat: Platform = request.app.state.platform
+    return plat
+
+
+def _unauthorised(message: str = "请先登录 sign in first") -> HTTPException:
+    return HTTPException(401, message, headers={"WWW-Authenticate": 'Bearer realm="lianfang"'})
+
+
+def authenticate(request: Request, scope: str | None) -> Principal:
+    plat = _platform(request)
+    client = client_of(request)
+    header = request.headers.get("authorization", "")
+    if header:
+        kind, _, value = header.partition(" ")
+        if kind.lower() != "bearer" or not value:
+            raise _unauthorised("Authorization must be 'Bearer <token>'")
+        if scope is None:
+            raise HTTPException(403, "this endpoint is for signed-in users, not API tokens")
+        token = plat.tokens.authenticate(value.strip(), scope, now_ms=now_ms())
+        if token is None:
+            raise _unauthorised("the API token is unknown, expired, revoked or lacks scope " + scope)
+        return Principal(token.user, "token", client, token=token)
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    session = plat.auth.resume(cookie, now_ms=now_ms()) if cookie else None
+    if session is None:
+        raise _unauthorised()
+    if request.method not in _SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not sent or not hmac.compare_digest(sent, session.csrf_token):
+            raise HTTPException(403, "CSRF token missing or wrong (send X-CSRF-Token)")
+    return Principal(session.user, "session", client, session=session)
+
+
+def requires(*roles: Role, scope: str | None = None) -> Callable[[Request], Principal]:
+    """A dependency: the caller, authenticated, holding one of ``roles`` (any role when none are named)."""
+    allowed = frozenset(roles)
+
+    def dependency(request: Request) -> Principal:
+        who = authenticate(request, scope)
+        if allowed and not (who.user.roles & allowed):
+            route = request.scope.get("route")
+            name = getattr(route, "name", None) or "unknown"
+            _platform(request).audit.record(
+                AuditEvent(
+                    action="authz.denied",
+                    outcome="denied",
+                    at_ms=now_ms(),
+                    user_id=who.user.id,
+                    username=who.user.username,
+                    unit_code=who.user.unit_code,
+                    role=",".join(sorted(r.value for r in who.user.roles)),
+                    target=(f"route:{name}",),
+                    client=who.client,
+                    detail={"needs": sorted(r.value for r in allowed), "method": request.method},
+                )
+            )
+            raise HTTPException(403, "你的角色无权执行此操作 your role may not do this")
+        return who
+
+    return dependency
+
+
+def steward_city(who: Principal) -> str | None:
+    """The one city whose data this caller stewards, or None for a province-level unit."""
+    code = who.user.unit_code
+    return None if code.endswith("0000") else code[:4] + "00"
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "unit_code": user.unit_code,
+        "unit_name": user.unit_name,
+        "roles": sorted(r.value for r in user.roles),
+        "cleared_top_secret": user.cleared_top_secret,
+        "must_change_password": user.must_change_password,
+    }
+
+
+SignedIn = Annotated[Principal, Depends(requires())]
+Steward = Annotated[Principal, Depends(requires(Role.STEWARD, scope="ingest:write"))]
+StewardOrAdmin = Annotated[Principal, Depends(requires(Role.STEWARD, Role.SYSTEM_ADMIN))]
+Auditor = Annotated[Principal, Depends(requires(Role.AUDITOR, scope="audit:read"))]
+Reader = Annotated[Principal, Depends(requires(scope="data:read"))]
+
+__all__ = [
+    "CSRF_HEADER",
+    "SESSION_COOKIE",
+    "Auditor",
+    "Principal",
+    "Reader",
+    "SignedIn",
+    "Steward",
+    "StewardOrAdmin",
+    "authenticate",
+    "client_of",
+    "now_ms",
+    "requires",
+    "steward_city",
+    "user_json",
+]
