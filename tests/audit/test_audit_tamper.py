@@ -190,3 +190,23 @@ def test_checkpoint_signed_by_another_key(audit: Audit, tmp_path: Path) -> None:
         last = conn.execute(select(audit.events.c.hash).where(audit.events.c.seq == N)).scalar_one()
     cp = sign_checkpoint(stranger, "checkpoint", N, bytes(last), int(time.time() * 1000))
     assert problems(audit, exported=[cp]) == [("foreign_key", N)]
+
+
+def test_parallel_verification_finds_the_same_problems(audit: Audit, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Long trails are checked in ranges by worker processes; ranges must not hide or invent problems."""
+    import lianfang.audit.verify as verify_module
+
+    if audit.engine.url.get_backend_name() == "sqlite" and not audit.engine.url.database:
+        pytest.skip("an in-memory database cannot be shared with worker processes")
+    run(audit, "UPDATE audit_event SET outcome = 'denied' WHERE seq = 31")
+    run(audit, "DELETE FROM audit_event WHERE seq IN (20, 21)")  # a gap across the boundary of two ranges
+    run(audit, "DELETE FROM audit_event WHERE seq = 1")
+    sequential = audit.verify()
+    monkeypatch.setattr(verify_module, "PARALLEL_MIN", 0)
+    parallel = verify_module.verify_trail(audit.engine, audit.keyring, audit.events, audit.checkpoints, workers=2)
+    assert parallel.workers == 2
+    assert [(p.kind, p.seq) for p in parallel.problems] == [(p.kind, p.seq) for p in sequential.problems] == [
+        ("missing", 1), ("broken_link", 2), ("missing", 20), ("broken_link", 22), ("broken_link", 31)]
+    assert [p.message for p in parallel.problems] == [p.message for p in sequential.problems]
+    assert (parallel.records, parallel.last_seq, parallel.head_hash) == (
+        sequential.records, sequential.last_seq, sequential.head_hash)

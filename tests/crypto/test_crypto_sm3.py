@@ -7,7 +7,7 @@ from gmssl import sm3 as gm_sm3
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lianfang.crypto import hmac_sm3, sm3_digest
+from lianfang.crypto import hmac_sm3, hmac_sm3_keyed, sm3_digest
 
 
 def _gm_sm3(data: bytes) -> bytes:
@@ -46,3 +46,9 @@ def test_hmac_sm3_matches_rfc2104_reference(key: bytes, data: bytes) -> None:
 def test_hmac_sm3_rejects_empty_key() -> None:
     with pytest.raises(ValueError, match="empty"):
         hmac_sm3(b"", b"data")
+
+
+@given(st.binary(min_size=1, max_size=100), st.lists(st.binary(max_size=200), min_size=1, max_size=4))
+def test_keyed_hmac_sm3_matches_the_reference_for_every_message(key: bytes, messages: list[bytes]) -> None:
+    mac = hmac_sm3_keyed(key)
+    assert [mac(m) for m in messages] == [_reference_hmac(key, m) for m in messages]

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 #: 15- or 18-digit citizen IDs and 11-digit mobiles, not inside longer digit runs.
 _PERSONAL = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15}|1[3-9][0-9]{9})(?![0-9])")
 _TARGET = re.compile(r"^[a-z_]{1,32}:[0-9A-Za-z_.\-]{1,128}$")
+#: NUL and the unit separator frame the canonical form; no text column may contain them.
+_FRAMING = re.compile("[\x00\x1f]")
 
 
 class PersonalDataInAudit(ValueError):
@@ -48,6 +51,10 @@ class AuditEvent:
         for i, t in enumerate(self.target):
             if not _TARGET.match(t):  # the message never echoes the value: it may be personal
                 raise ValueError(f"audit target #{i + 1} is not '<kind>:<record id or digest>'")
+        plain = [self.username, self.unit_code, self.role, self.action, self.outcome, self.case_no, self.client,
+                 self.purpose]
+        if any(t and _FRAMING.search(t) for t in plain):
+            raise ValueError("audit text fields must not contain control characters NUL or US")
         texts = [self.username, self.case_no, self.client, self.purpose, json.dumps(self.detail, ensure_ascii=False)]
         if any(t and _PERSONAL.search(t) for t in texts) or any(_PERSONAL.search(t) for t in self.target):
             raise PersonalDataInAudit("audit event refused: it contains what looks like a citizen ID or mobile number")
@@ -81,9 +88,19 @@ CHAINED_COLUMNS = (
 
 
 def canonical(seq: int, row: dict[str, Any]) -> bytes:
-    """The bytes hashed for one stored event: its sequence number and chained columns."""
-    values = [seq, *(row[c] for c in CHAINED_COLUMNS)]
-    return json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """The bytes hashed for one stored event: its sequence number and chained columns.
+
+    Values are joined with the unit separator (0x1F), NULL is a lone NUL (0x00), and
+    each column has one type (so ``5`` and ``"5"`` cannot meet in one place). Text
+    columns never contain either control character (:meth:`AuditEvent.checked`; the
+    JSON columns escape them), so the framing is unambiguous.
+    """
+    return canonical_values([seq, *(row[c] for c in CHAINED_COLUMNS)])
 
 
-__all__ = ["CHAINED_COLUMNS", "AuditEvent", "PersonalDataInAudit", "canonical"]
+def canonical_values(values: Sequence[Any]) -> bytes:
+    """:func:`canonical` of ``[seq, *chained columns]`` as read straight from the database."""
+    return "\x1f".join(["\x00" if v is None else v if v.__class__ is str else str(v) for v in values]).encode()
+
+
+__all__ = ["CHAINED_COLUMNS", "AuditEvent", "PersonalDataInAudit", "canonical", "canonical_values"]

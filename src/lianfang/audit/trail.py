@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, Table, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lianfang.audit.event import AuditEvent, canonical
-from lianfang.crypto import KeyRing, hmac_sm3, sm3_digest
+from lianfang.crypto import KeyRing, hmac_sm3_keyed, sm3_digest
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ class AuditUnavailable(RuntimeError):
 
 
 def link(prev: bytes, seq: int, row: dict[str, Any]) -> bytes:
+    """The chain: SM3(previous hash || canonical(seq, event))."""
     return sm3_digest(prev + canonical(seq, row))
 
 
@@ -57,7 +58,7 @@ class AuditTrail:
         self.engine = engine
         self.events = events
         self.checkpoints = checkpoints
-        self._mac_key = mac_key(keyring)
+        self._mac = hmac_sm3_keyed(mac_key(keyring))
         self._lock = threading.Lock()
         self._on_failure = on_failure
 
@@ -96,7 +97,7 @@ class AuditTrail:
         for row in rows:
             seq += 1
             prev = link(prev, seq, row)
-            row.update(seq=seq, hash=prev, mac=hmac_sm3(self._mac_key, prev))
+            row.update(seq=seq, hash=prev, mac=self._mac(prev))
             seqs.append(seq)
         conn.execute(insert(self.events), rows)
         return seqs

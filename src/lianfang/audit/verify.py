@@ -1,6 +1,6 @@
 """``lianfang audit verify``: prove the trail is whole, or say exactly where it is not.
 
-One pass over the events in sequence order checks, for every record:
+For every record:
 
 * **no gap** — a missing sequence number is a deleted record;
 * **the chain** — ``SM3(previous stored hash || canonical(seq, record))`` equals the
@@ -14,19 +14,28 @@ Then every signed checkpoint — those in the database and any exported ones pas
 in — must carry a valid SM2 signature by the trail's key, and the stored hash at its
 sequence number must be the one it signed; a checkpoint beyond the last record
 means the trail was truncated or rolled back.
+
+Because each record is checked against its predecessor's *stored* hash, records can
+be checked in independent ranges: a long trail is split over worker processes.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Engine, Table, func, select
 
 from lianfang.audit.checkpoint import Checkpoint, signing_key
-from lianfang.audit.event import CHAINED_COLUMNS as _CHAINED
-from lianfang.audit.trail import GENESIS, link, mac_key
-from lianfang.crypto import KeyRing, hmac_sm3, public_key_to_hex
+from lianfang.audit.event import CHAINED_COLUMNS, canonical_values
+from lianfang.audit.trail import GENESIS, mac_key
+from lianfang.crypto import KeyRing, hmac_sm3_keyed, public_key_to_hex, sm3_hasher
+
+#: Below this many records one process checks everything (starting workers costs about a second).
+PARALLEL_MIN = 200_000
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,12 @@ class Problem:
     kind: str  # missing | broken_link | bad_mac | bad_signature | foreign_key | checkpoint_mismatch | truncated
     seq: int
     message: str
+    last: int | None = None  # for "missing": the last missing sequence number
+
+
+def _missing(first: int, last: int) -> Problem:
+    gap = f"{first}" if first == last else f"{first}–{last}"
+    return Problem("missing", first, f"records {gap} are missing (deleted)", last)
 
 
 @dataclass
@@ -43,11 +58,91 @@ class VerifyReport:
     last_seq: int = 0
     head_hash: bytes = GENESIS
     checkpoints: int = 0
+    workers: int = 1
     problems: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+@dataclass
+class _Scan:
+    records: int = 0
+    first: int | None = None
+    last: int | None = None
+    last_hash: bytes | None = None
+    problems: list[Problem] = field(default_factory=list)
+    seen: dict[int, bytes] = field(default_factory=dict)
+
+
+_SELECT = (
+    "SELECT seq, " + ", ".join(CHAINED_COLUMNS) + ", hash, mac FROM audit_event "
+    "WHERE seq >= {m} AND seq <= {m} ORDER BY seq"
+)
+_BEFORE = "SELECT hash FROM audit_event WHERE seq < {m} ORDER BY seq DESC LIMIT 1"
+
+
+def _scan(engine: Engine, key: bytes, lo: int, hi: int, prev: bytes | None, wanted: frozenset[int],
+          progress: Callable[[int], None] | None = None, batch: int = 20_000, last_range: bool = True) -> _Scan:
+    """Check records lo..hi; ``prev`` is the hash before ``lo`` (looked up when None).
+
+    A gap at the end of the last range is a truncation, which only checkpoints can show;
+    at the end of any other range it is a gap like any other.
+    """
+    out = _Scan()
+    sm3 = sm3_hasher()
+    mac = hmac_sm3_keyed(key)
+    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    with engine.connect() as conn:
+        if prev is None:
+            before = conn.exec_driver_sql(_BEFORE.format(m=mark), (lo,)).first()
+            prev = GENESIS if before is None else bytes(before[0])
+        result = conn.execution_options(stream_results=True).exec_driver_sql(_SELECT.format(m=mark), (lo, hi))
+        expected = lo
+        n_chained = len(CHAINED_COLUMNS) + 1
+        problems = out.problems
+        for rows in result.partitions(batch):
+            for r in rows:
+                seq = r[0]
+                if seq != expected:
+                    problems.append(_missing(expected, seq - 1))
+                stored = bytes(r[n_chained])
+                if sm3(prev + canonical_values(r[:n_chained])) != stored:
+                    problems.append(Problem(
+                        "broken_link", seq,
+                        f"record {seq} does not follow its predecessor: edited, inserted or reordered",
+                    ))  # fmt: skip
+                if mac(stored) != bytes(r[n_chained + 1]):
+                    problems.append(
+                        Problem("bad_mac", seq, f"record {seq} was not written by this trail (MAC does not verify)")
+                    )
+                if seq in wanted:
+                    out.seen[seq] = stored
+                prev = stored
+                expected = seq + 1
+                if out.first is None:
+                    out.first = seq
+            out.records += len(rows)
+            if progress is not None:
+                progress(out.records)
+        if not last_range and expected <= hi:
+            problems.append(_missing(expected, hi))  # the next range starts after hi
+        out.last = expected - 1 if out.first is not None else None
+        out.last_hash = prev
+    return out
+
+
+def _scan_in_worker(
+    url: str, key: bytes, lo: int, hi: int, prev: bytes | None, wanted: frozenset[int], last_range: bool
+) -> _Scan:
+    from lianfang.store.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        return _scan(engine, key, lo, hi, prev, wanted, last_range=last_range)
+    finally:
+        engine.dispose()
 
 
 def verify_trail(
@@ -58,16 +153,15 @@ def verify_trail(
     *,
     exported: Iterable[Checkpoint] = (),
     progress: Callable[[int], None] | None = None,
-    batch: int = 20_000,
+    workers: int | None = None,
 ) -> VerifyReport:
     report = VerifyReport()
     key = mac_key(keyring)
     trusted = public_key_to_hex(signing_key(keyring).public_key)
     with engine.connect() as conn:
         stored = [Checkpoint.from_row(r) for r in conn.execute(select(checkpoints).order_by(checkpoints.c.seq))]
-    all_cps = [(cp, "database") for cp in stored] + [(cp, "exported") for cp in exported]
     good: list[tuple[Checkpoint, str]] = []
-    for cp, where in all_cps:
+    for cp, where in [(cp, "database") for cp in stored] + [(cp, "exported") for cp in exported]:
         report.checkpoints += 1
         if cp.public_key != trusted:
             report.problems.append(
@@ -78,56 +172,66 @@ def verify_trail(
         else:
             good.append((cp, where))
     anchors = [cp for cp, _ in good if cp.kind == "purge"]
-    start_seq, prev = (anchors[-1].seq, anchors[-1].hash) if anchors else (0, GENESIS)
-    wanted = {cp.seq for cp, _ in good if cp.seq > start_seq}
-    seen: dict[int, bytes] = {}
-    expected = start_seq + 1
-    cols = [events.c.seq, *(events.c[c] for c in _CHAINED), events.c.hash, events.c.mac]
+    start_seq, start_hash = (anchors[-1].seq, anchors[-1].hash) if anchors else (0, GENESIS)
+    wanted = frozenset(cp.seq for cp, _ in good if cp.seq > start_seq)
     with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=batch).execute(
-            select(*cols).where(events.c.seq > start_seq).order_by(events.c.seq)
-        )
-        for row in result:
-            seq = int(row.seq)
-            if report.first_seq is None:
-                report.first_seq = seq
-            if seq != expected:
-                gap = f"{expected}" if seq == expected + 1 else f"{expected}–{seq - 1}"
-                report.problems.append(Problem("missing", expected, f"records {gap} are missing (deleted)"))
-            stored_hash = bytes(row.hash)
-            values = {c: getattr(row, c) for c in _CHAINED}
-            if link(prev, seq, values) != stored_hash:
-                report.problems.append(
-                    Problem("broken_link", seq, f"record {seq} does not follow its predecessor: edited, inserted "
-                            "or reordered")
-                )
-            if hmac_sm3(key, stored_hash) != bytes(row.mac):
-                report.problems.append(
-                    Problem("bad_mac", seq, f"record {seq} was not written by this trail (MAC does not verify)")
-                )
-            if seq in wanted:
-                seen[seq] = stored_hash
-            prev = stored_hash
-            expected = seq + 1
-            report.records += 1
-            if progress is not None and report.records % batch == 0:
-                progress(report.records)
-    report.last_seq = expected - 1
-    report.head_hash = prev
+        top, count = conn.execute(
+            select(func.max(events.c.seq), func.count()).where(events.c.seq > start_seq)
+        ).one()
+    top = int(top or start_seq)
+    n = workers or min(os.cpu_count() or 1, 4)
+    if count < PARALLEL_MIN or n <= 1 or engine.url.database in (None, "", ":memory:"):
+        scans = [_scan(engine, key, start_seq + 1, top, start_hash, wanted, progress)]
+    else:
+        report.workers = n
+        step = -(-(top - start_seq) // n)
+        bounds = [(start_seq + 1 + i * step, min(top, start_seq + (i + 1) * step)) for i in range(n)]
+        url = engine.url.render_as_string(hide_password=False)
+        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+            # the first range starts from the purge anchor (or genesis); the others from the stored hash before them
+            futures = [
+                pool.submit(_scan_in_worker, url, key, lo, hi, start_hash if i == 0 else None, wanted, i == n - 1)
+                for i, (lo, hi) in enumerate(bounds)
+            ]
+            scans = []
+            for fut in futures:
+                scans.append(fut.result())
+                if progress is not None:
+                    progress(sum(s.records for s in scans))
+    seen: dict[int, bytes] = {}
+    for s in scans:
+        report.records += s.records
+        for p in s.problems:
+            prior = report.problems[-1] if report.problems else None
+            if p.kind == "missing" and prior is not None and prior.kind == "missing" and prior.last == p.seq - 1:
+                report.problems[-1] = _missing(prior.seq, p.last or p.seq)  # one gap across two ranges
+            else:
+                report.problems.append(p)
+        seen.update(s.seen)
+        if s.first is not None and report.first_seq is None:
+            report.first_seq = s.first
+        if s.last is not None:
+            report.last_seq = s.last
+            report.head_hash = s.last_hash or report.head_hash
+    if report.first_seq is None:
+        report.last_seq = start_seq
+        report.head_hash = start_hash
     for cp, where in good:
         if cp.seq <= start_seq:
             continue  # before the retained part of the trail (purged)
         if cp.seq > report.last_seq:
-            report.problems.append(
-                Problem("truncated", cp.seq, f"{where} checkpoint at {cp.seq} is beyond the last record "
-                        f"{report.last_seq}: the trail was truncated or rolled back")
-            )
+            report.problems.append(Problem(
+                "truncated", cp.seq,
+                f"{where} checkpoint at {cp.seq} is beyond the last record {report.last_seq}: "
+                "the trail was truncated or rolled back",
+            ))  # fmt: skip
         elif seen.get(cp.seq) != cp.hash:
-            report.problems.append(
-                Problem("checkpoint_mismatch", cp.seq, f"record {cp.seq} differs from the {where} checkpoint "
-                        "signed for it: history was rewritten")
-            )
-    report.problems.sort(key=lambda p: p.seq)
+            report.problems.append(Problem(
+                "checkpoint_mismatch", cp.seq,
+                f"record {cp.seq} differs from the {where} checkpoint signed for it: history was rewritten",
+            ))  # fmt: skip
+    report.problems.sort(key=lambda p: (p.seq, p.kind))
     return report
 
-__all__ = ["Problem", "VerifyReport", "verify_trail"]
+
+__all__ = ["PARALLEL_MIN", "Problem", "VerifyReport", "verify_trail"]

@@ -25,7 +25,7 @@ from lianfang.crypto.sm2_sign import (
     sm2_za,
     verify,
 )
-from lianfang.crypto.sm3 import hmac_sm3, sm3_digest, sm3_hasher
+from lianfang.crypto.sm3 import hmac_sm3, hmac_sm3_keyed, sm3_digest, sm3_hasher
 
 __all__ = [
     "BLIND_INDEX_BYTES",
@@ -42,6 +42,7 @@ __all__ = [
     "add_key_version",
     "create_key_file",
     "hmac_sm3",
+    "hmac_sm3_keyed",
     "key_version_of",
     "load_key_file",
     "public_key_from_hex",

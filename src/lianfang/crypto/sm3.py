@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from cryptography.hazmat.primitives import hashes, hmac
 
-__all__ = ["SM3_DIGEST_SIZE", "hmac_sm3", "sm3_digest", "sm3_hasher"]
+__all__ = ["SM3_DIGEST_SIZE", "hmac_sm3", "hmac_sm3_keyed", "sm3_digest", "sm3_hasher"]
 
 #: Size of an SM3 digest in bytes (256 bits).
 SM3_DIGEST_SIZE = 32
@@ -40,6 +40,36 @@ def sm3_hasher() -> Callable[[bytes], bytes]:
         return h.finalize()
 
     return digest
+
+
+_BLOCK = 64  # SM3 block size in bytes
+
+
+def hmac_sm3_keyed(key: bytes) -> Callable[[bytes], bytes]:
+    """HMAC-SM3 under a fixed ``key``, for many messages (RFC 2104 with the pads hashed once).
+
+    Each call copies the two pre-fed contexts instead of re-keying: about half the
+    cost of :func:`hmac_sm3` per short message. One function per thread.
+    """
+    if not key:
+        raise ValueError("HMAC-SM3 key must not be empty")
+    if len(key) > _BLOCK:
+        key = sm3_digest(key)
+    key = key.ljust(_BLOCK, b"\0")
+    inner = hashes.Hash(hashes.SM3())
+    inner.update(bytes(b ^ 0x36 for b in key))
+    outer = hashes.Hash(hashes.SM3())
+    outer.update(bytes(b ^ 0x5C for b in key))
+    inner_copy, outer_copy = inner.copy, outer.copy
+
+    def mac(data: bytes) -> bytes:
+        i = inner_copy()
+        i.update(data)
+        o = outer_copy()
+        o.update(i.finalize())
+        return o.finalize()
+
+    return mac
 
 
 def hmac_sm3(key: bytes, data: bytes) -> bytes:
