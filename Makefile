@@ -29,6 +29,7 @@ data: install
 		$(BIN)/lianfang demo generate --out $(DEMO_DIR) --scale $(DEMO_SCALE) --seed $(DEMO_SEED); \
 	else echo "$(DEMO_DIR) already generated"; fi
 	$(BIN)/lianfang ingest $(DEMO_DIR)
+	$(BIN)/lianfang demo users
 
 serve: install
 	$(BIN)/lianfang serve

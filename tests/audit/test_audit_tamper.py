@@ -21,6 +21,8 @@ from lianfang.audit.event import CHAINED_COLUMNS
 from lianfang.audit.trail import link
 from lianfang.crypto import create_key_file
 from lianfang.platform import Platform
+from lianfang.standard import load_standard
+from lianfang.store.schema import build_metadata
 
 N = 40
 
@@ -149,7 +151,8 @@ def test_rewritten_history_differs_from_an_exported_checkpoint(audit: Audit, tmp
     with audit.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_event WHERE seq >= 5"))
         conn.execute(text("DELETE FROM audit_checkpoint"))
-    audit.append([event(i + 1000) for i in range(5, N + 1)])
+    forger = Audit(audit.engine, audit.keyring, build_metadata(load_standard()))  # a fresh process
+    forger.append([event(i + 1000) for i in range(5, N + 1)])
     assert problems(audit) == []
     assert problems(audit, exported=[read_checkpoint(tmp_path / "cp.json")]) == [("checkpoint_mismatch", N)]
 
@@ -210,3 +213,20 @@ def test_parallel_verification_finds_the_same_problems(audit: Audit, monkeypatch
     assert [p.message for p in parallel.problems] == [p.message for p in sequential.problems]
     assert (parallel.records, parallel.last_seq, parallel.head_hash) == (
         sequential.records, sequential.last_seq, sequential.head_hash)
+
+
+def test_a_running_trail_does_not_heal_a_deleted_tail(audit: Audit) -> None:
+    """The appender links to what it last wrote, so deleting the newest records shows as a gap."""
+    run(audit, "DELETE FROM audit_event WHERE seq > 35")
+    audit.record(event(99))
+    assert problems(audit) == [("missing", 36), ("broken_link", 41)]
+
+
+def test_two_appenders_interleave_without_breaking_the_chain(audit: Audit) -> None:
+    other = Audit(audit.engine, audit.keyring, build_metadata(load_standard()))  # another process's trail
+    for i in range(5):
+        audit.record(event(100 + i))
+        other.record(event(200 + i))
+    assert problems(audit) == []
+    with audit.engine.connect() as conn:
+        assert conn.execute(text("SELECT max(seq), count(*) FROM audit_event")).one() == (N + 10, N + 10)

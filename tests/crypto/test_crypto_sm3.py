@@ -52,3 +52,12 @@ def test_hmac_sm3_rejects_empty_key() -> None:
 def test_keyed_hmac_sm3_matches_the_reference_for_every_message(key: bytes, messages: list[bytes]) -> None:
     mac = hmac_sm3_keyed(key)
     assert [mac(m) for m in messages] == [_reference_hmac(key, m) for m in messages]
+
+
+def test_the_cryptography_fallback_gives_the_same_digests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where hashlib's OpenSSL lacks SM3, the ``cryptography`` contexts are used: same answers."""
+    import lianfang.crypto.sm3 as sm3_module
+
+    monkeypatch.setattr(sm3_module, "_openssl_sm3", lambda: None)
+    assert sm3_module.sm3_hasher()(b"abc") == _gm_sm3(b"abc")
+    assert sm3_module.hmac_sm3_keyed(b"k" * 70)(b"data") == _reference_hmac(b"k" * 70, b"data")

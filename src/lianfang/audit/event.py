@@ -14,13 +14,16 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 #: 15- or 18-digit citizen IDs and 11-digit mobiles, not inside longer digit runs.
 _PERSONAL = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15}|1[3-9][0-9]{9})(?![0-9])")
 _TARGET = re.compile(r"^[a-z_]{1,32}:[0-9A-Za-z_.\-]{1,128}$")
-#: NUL and the unit separator frame the canonical form; no text column may contain them.
-_FRAMING = re.compile("[\x00\x1f]")
+#: The canonical form joins values with the unit separator and writes NULL as the record
+#: separator; no text column may contain either (nor NUL, which PostgreSQL text refuses).
+_FRAMING = re.compile("[\x00\x1e\x1f]")
+SEPARATOR, NULL = "\x1f", "\x1e"
 
 
 class PersonalDataInAudit(ValueError):
@@ -44,6 +47,14 @@ class AuditEvent:
     client: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
 
+    @cached_property
+    def _detail_json(self) -> str:
+        return json.dumps(self.detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    @cached_property
+    def _target_json(self) -> str:
+        return json.dumps(list(self.target), ensure_ascii=False, separators=(",", ":"))
+
     def checked(self) -> AuditEvent:
         """Return self after refusing malformed targets and anything that looks personal."""
         if not self.action or not self.outcome:
@@ -51,33 +62,27 @@ class AuditEvent:
         for i, t in enumerate(self.target):
             if not _TARGET.match(t):  # the message never echoes the value: it may be personal
                 raise ValueError(f"audit target #{i + 1} is not '<kind>:<record id or digest>'")
-        plain = [self.username, self.unit_code, self.role, self.action, self.outcome, self.case_no, self.client,
-                 self.purpose]
-        if any(t and _FRAMING.search(t) for t in plain):
-            raise ValueError("audit text fields must not contain control characters NUL or US")
-        texts = [self.username, self.case_no, self.client, self.purpose, json.dumps(self.detail, ensure_ascii=False)]
-        if any(t and _PERSONAL.search(t) for t in texts) or any(_PERSONAL.search(t) for t in self.target):
+        plain = "\n".join(
+            t for t in (self.username, self.unit_code, self.role, self.action, self.outcome, self.case_no,
+                        self.client, self.purpose) if t
+        )  # fmt: skip
+        if _FRAMING.search(plain):
+            raise ValueError("audit text fields must not contain the control characters NUL, RS or US")
+        if _PERSONAL.search("\n".join((plain, self._detail_json, *self.target))):
             raise PersonalDataInAudit("audit event refused: it contains what looks like a citizen ID or mobile number")
         return self
 
+    def values(self) -> tuple[Any, ...]:
+        """The stored values of :data:`CHAINED_COLUMNS`, in that order."""
+        return (
+            self.at_ms, self.user_id, self.username, self.unit_code, self.role, self.action, self._target_json,
+            self.purpose, self.case_no, self.grant_id, self.outcome, self.result_count, self.client,
+            self._detail_json,
+        )  # fmt: skip
+
     def row(self) -> dict[str, Any]:
         """The columns of ``audit_event`` (without seq, hash and mac)."""
-        return {
-            "at_ms": self.at_ms,
-            "user_id": self.user_id,
-            "username": self.username,
-            "unit_code": self.unit_code,
-            "role": self.role,
-            "action": self.action,
-            "target": json.dumps(list(self.target), ensure_ascii=False, separators=(",", ":")),
-            "purpose": self.purpose,
-            "case_no": self.case_no,
-            "grant_id": self.grant_id,
-            "outcome": self.outcome,
-            "result_count": self.result_count,
-            "client": self.client,
-            "detail": json.dumps(self.detail, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
-        }
+        return dict(zip(CHAINED_COLUMNS, self.values(), strict=True))
 
 
 #: The columns the chain covers, in this order (changing it invalidates every trail).
@@ -90,17 +95,32 @@ CHAINED_COLUMNS = (
 def canonical(seq: int, row: dict[str, Any]) -> bytes:
     """The bytes hashed for one stored event: its sequence number and chained columns.
 
-    Values are joined with the unit separator (0x1F), NULL is a lone NUL (0x00), and
-    each column has one type (so ``5`` and ``"5"`` cannot meet in one place). Text
-    columns never contain either control character (:meth:`AuditEvent.checked`; the
-    JSON columns escape them), so the framing is unambiguous.
+    Values in :data:`CHAINED_COLUMNS` order, as decimal text or text, joined with the
+    unit separator (0x1F); NULL is a lone record separator (0x1E). Each column has
+    one type, and text columns never contain either separator
+    (:meth:`AuditEvent.checked`; the JSON columns escape control characters), so the
+    framing is unambiguous. The database computes the same text for verification
+    (:func:`canonical_sql`).
     """
     return canonical_values([seq, *(row[c] for c in CHAINED_COLUMNS)])
 
 
 def canonical_values(values: Sequence[Any]) -> bytes:
-    """:func:`canonical` of ``[seq, *chained columns]`` as read straight from the database."""
-    return "\x1f".join(["\x00" if v is None else v if v.__class__ is str else str(v) for v in values]).encode()
+    """:func:`canonical` of ``[seq, *chained columns]``."""
+    return SEPARATOR.join([NULL if v is None else v if v.__class__ is str else str(v) for v in values]).encode()
 
 
-__all__ = ["CHAINED_COLUMNS", "AuditEvent", "PersonalDataInAudit", "canonical", "canonical_values"]
+_INTEGER_COLUMNS = frozenset({"seq", "at_ms", "user_id", "grant_id", "result_count"})
+
+
+def canonical_sql(dialect: str) -> str:
+    """A SQL expression over ``audit_event`` equal to :func:`canonical` of each row, as text."""
+    ch = "char" if dialect == "sqlite" else "chr"
+    parts = []
+    for col in ("seq", *CHAINED_COLUMNS):
+        value = f"CAST({col} AS TEXT)" if col in _INTEGER_COLUMNS else col
+        parts.append(f"COALESCE({value}, {ch}(30))")
+    return f" || {ch}(31) || ".join(parts)
+
+
+__all__ = ["CHAINED_COLUMNS", "AuditEvent", "PersonalDataInAudit", "canonical", "canonical_sql", "canonical_values"]

@@ -17,19 +17,22 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, insert, select, text
+from sqlalchemy import Connection, Engine, Table, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from lianfang.audit.event import AuditEvent, canonical
-from lianfang.crypto import KeyRing, hmac_sm3_keyed, sm3_digest
+from lianfang.audit.event import CHAINED_COLUMNS, AuditEvent, canonical, canonical_values
+from lianfang.crypto import KeyRing, hmac_sm3_keyed, sm3_digest, sm3_hasher
+from lianfang.store.bulk import bulk_insert
 
 log = logging.getLogger(__name__)
 
 GENESIS = bytes(32)
 _PG_LOCK_KEY = 0x6C69_616E_6661_6E67 & 0x7FFF_FFFF_FFFF_FFFF  # "lianfang", one advisory lock for appenders
+
+
+_COLUMNS = ("seq", *CHAINED_COLUMNS, "hash", "mac")
 
 
 class AuditUnavailable(RuntimeError):
@@ -59,24 +62,37 @@ class AuditTrail:
         self.events = events
         self.checkpoints = checkpoints
         self._mac = hmac_sm3_keyed(mac_key(keyring))
+        self._sm3 = sm3_hasher()
         self._lock = threading.Lock()
         self._on_failure = on_failure
+        # The head this process last committed. Reusing it saves a query per batch and keeps
+        # the chain going from what *we* wrote: if another process appended meanwhile, our
+        # first sequence number collides (IntegrityError) and we re-read; if the tail was
+        # deleted behind our back, the next record still links to it and verify shows the gap.
+        self._head: tuple[int, bytes] | None = None
 
-    def append(self, events: Sequence[AuditEvent]) -> list[int]:
-        """Store ``events`` durably, in order; return their sequence numbers."""
+    def append(self, events: Sequence[AuditEvent], *, checked: bool = False) -> list[int]:
+        """Store ``events`` durably, in order; return their sequence numbers.
+
+        ``checked`` says the caller already ran :meth:`AuditEvent.checked` on each event.
+        """
         if not events:
             return []
-        rows = [e.checked().row() for e in events]
+        rows = [(e if checked else e.checked()).values() for e in events]
         with self._lock:
             for attempt in range(20):
                 try:
                     with self.engine.begin() as conn:
-                        return self._write(conn, [dict(r) for r in rows])
+                        seqs, last = self._write(conn, rows)
+                    self._head = last
+                    return seqs
                 except (IntegrityError, OperationalError) as exc:
+                    self._head = None
                     # another process appended between our read of the head and our insert
                     if attempt == 19 or not _retryable(exc):
                         raise self._failed(exc) from exc
                 except Exception as exc:
+                    self._head = None
                     raise self._failed(exc) from exc
         raise AssertionError("unreachable")
 
@@ -89,18 +105,19 @@ class AuditTrail:
                 log.exception("audit failure hook raised")
         return AuditUnavailable("the audit trail cannot be written; access refused")
 
-    def _write(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    def _write(self, conn: Connection, rows: list[tuple[Any, ...]]) -> tuple[list[int], tuple[int, bytes]]:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-        seq, prev = head(conn, self.events, self.checkpoints)
-        seqs = []
+        seq, prev = self._head if self._head is not None else head(conn, self.events, self.checkpoints)
+        first = seq + 1
+        cells = []
+        sm3, mac = self._sm3, self._mac
         for row in rows:
             seq += 1
-            prev = link(prev, seq, row)
-            row.update(seq=seq, hash=prev, mac=self._mac(prev))
-            seqs.append(seq)
-        conn.execute(insert(self.events), rows)
-        return seqs
+            prev = sm3(prev + canonical_values((seq, *row)))
+            cells.append((seq, *row, prev, mac(prev)))
+        bulk_insert(conn, self.events.name, _COLUMNS, cells)
+        return list(range(first, seq + 1)), (seq, prev)
 
 
 def head(conn: Connection, events: Table, checkpoints: Table) -> tuple[int, bytes]:
@@ -126,6 +143,18 @@ def _retryable(exc: BaseException) -> bool:
     return "locked" in msg or "busy" in msg
 
 
+class _Slot:
+    """Where the committer leaves one caller's answer; ``done`` is released once it is there."""
+
+    __slots__ = ("done", "error", "seq")
+
+    def __init__(self) -> None:
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.seq = 0
+        self.error: BaseException | None = None
+
+
 class GroupCommitter:
     """Shares commits between concurrent callers; :meth:`record` returns once durable."""
 
@@ -133,21 +162,22 @@ class GroupCommitter:
         self.trail = trail
         self.max_batch = max_batch
         self.timeout_s = timeout_s
-        self._queue: queue.Queue[tuple[AuditEvent, Future[int]] | None] = queue.Queue()
+        self.commits = 0  # transactions written (statistics)
+        self.events = 0
+        self._queue: queue.Queue[tuple[AuditEvent, _Slot] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="lianfang-audit-commit", daemon=True)
         self._thread.start()
 
     def record(self, event: AuditEvent) -> int:
         """Append ``event``; returns its sequence number once committed, or raises AuditUnavailable."""
         event.checked()  # a bad event fails its caller alone, not the batch it would join
-        fut: Future[int] = Future()
-        self._queue.put((event, fut))
-        try:
-            return fut.result(timeout=self.timeout_s)
-        except AuditUnavailable:
-            raise
-        except Exception as exc:
-            raise AuditUnavailable("the audit trail did not confirm the write; access refused") from exc
+        slot = _Slot()
+        self._queue.put((event, slot))
+        if not slot.done.acquire(timeout=self.timeout_s):
+            raise AuditUnavailable("the audit trail did not confirm the write in time; access refused")
+        if slot.error is not None:
+            raise slot.error
+        return slot.seq
 
     def close(self) -> None:
         self._queue.put(None)
@@ -167,13 +197,18 @@ class GroupCommitter:
                     break
                 batch.append(nxt)
             try:
-                seqs = self.trail.append([e for e, _ in batch])
+                seqs = self.trail.append([e for e, _ in batch], checked=True)
             except BaseException as exc:
-                for _, fut in batch:
-                    fut.set_exception(exc if isinstance(exc, AuditUnavailable) else AuditUnavailable(str(exc)))
+                error = exc if isinstance(exc, AuditUnavailable) else AuditUnavailable(str(exc))
+                for _, slot in batch:
+                    slot.error = error
+                    slot.done.release()
             else:
-                for (_, fut), seq in zip(batch, seqs, strict=True):
-                    fut.set_result(seq)
+                for (_, slot), seq in zip(batch, seqs, strict=True):
+                    slot.seq = seq
+                    slot.done.release()
+            self.commits += 1
+            self.events += len(batch)
             if stop:
                 return
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, Table, func, select
 
 from lianfang.audit.checkpoint import Checkpoint, signing_key
-from lianfang.audit.event import CHAINED_COLUMNS, canonical_values
+from lianfang.audit.event import canonical_sql
 from lianfang.audit.trail import GENESIS, mac_key
 from lianfang.crypto import KeyRing, hmac_sm3_keyed, public_key_to_hex, sm3_hasher
 
@@ -76,10 +76,8 @@ class _Scan:
     seen: dict[int, bytes] = field(default_factory=dict)
 
 
-_SELECT = (
-    "SELECT seq, " + ", ".join(CHAINED_COLUMNS) + ", hash, mac FROM audit_event "
-    "WHERE seq >= {m} AND seq <= {m} ORDER BY seq"
-)
+# the database writes each record's canonical text, so one column crosses the driver, not sixteen
+_SELECT = "SELECT seq, {canon}, hash, mac FROM audit_event WHERE seq >= {m} AND seq <= {m} ORDER BY seq"
 _BEFORE = "SELECT hash FROM audit_event WHERE seq < {m} ORDER BY seq DESC LIMIT 1"
 
 
@@ -98,22 +96,21 @@ def _scan(engine: Engine, key: bytes, lo: int, hi: int, prev: bytes | None, want
         if prev is None:
             before = conn.exec_driver_sql(_BEFORE.format(m=mark), (lo,)).first()
             prev = GENESIS if before is None else bytes(before[0])
-        result = conn.execution_options(stream_results=True).exec_driver_sql(_SELECT.format(m=mark), (lo, hi))
+        sql = _SELECT.format(m=mark, canon=canonical_sql(engine.dialect.name))
+        result = conn.execution_options(stream_results=True).exec_driver_sql(sql, (lo, hi))
         expected = lo
-        n_chained = len(CHAINED_COLUMNS) + 1
         problems = out.problems
         for rows in result.partitions(batch):
-            for r in rows:
-                seq = r[0]
+            for seq, canon, stored_hash, stored_mac in rows:
                 if seq != expected:
                     problems.append(_missing(expected, seq - 1))
-                stored = bytes(r[n_chained])
-                if sm3(prev + canonical_values(r[:n_chained])) != stored:
+                stored = bytes(stored_hash)
+                if sm3(prev + canon.encode()) != stored:
                     problems.append(Problem(
                         "broken_link", seq,
                         f"record {seq} does not follow its predecessor: edited, inserted or reordered",
                     ))  # fmt: skip
-                if mac(stored) != bytes(r[n_chained + 1]):
+                if mac(stored) != bytes(stored_mac):
                     problems.append(
                         Problem("bad_mac", seq, f"record {seq} was not written by this trail (MAC does not verify)")
                     )

@@ -46,3 +46,98 @@ def generate(
 
         manifest = demo.generate(out, seed=seed, scale=scale, progress=progress)
     console.print(f"[green]demo province written to {out}[/] ({len(manifest.files)} files)")
+
+
+DEMO_PASSWORD = "Lianfang-Demo-2026"
+
+
+def _secrets_file() -> Path:
+    from lianfang.settings import Settings
+
+    return Settings().var_dir / "demo-users.tsv"
+
+
+def _read_secrets(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+        name, *_rest, secret = line.split("\t")
+        out[name] = secret
+    return out
+
+
+@app.command("users")
+def users() -> None:
+    """Create the demo staff across the 16 cities (idempotent) and show how to sign in as each role.
+
+    Demo accounts share one password; each has its own TOTP secret, kept in
+    <var>/demo-users.tsv (mode 0600) so that `lianfang demo code USER` can show the
+    current code. Never use demo accounts outside a demo.
+    """
+    import os
+    import time
+
+    from rich.table import Table
+
+    from lianfang.cli.common import platform
+    from lianfang.demo.staff import demo_staff
+    from lianfang.identity import DirectoryError
+
+    plat = platform()
+    plat.migrate()
+    path = _secrets_file()
+    secrets = _read_secrets(path)
+    created = 0
+    specs = demo_staff()
+    for spec in specs:
+        existing = plat.directory.get(spec.username)
+        if existing is not None and spec.username in secrets:
+            continue
+        try:
+            if existing is None:
+                cred = plat.directory.add(
+                    spec.username, display_name=spec.display_name, unit_code=spec.unit_code,
+                    unit_name=spec.unit_name, roles=spec.roles, cleared_top_secret=spec.cleared_top_secret,
+                    now_ms=int(time.time() * 1000), password=DEMO_PASSWORD,
+                )  # fmt: skip
+            else:  # the secrets file was lost: new credentials, back to the demo password
+                cred = plat.directory.reset(spec.username, now_ms=int(time.time() * 1000))
+                plat.directory.change_password(spec.username, cred.password, DEMO_PASSWORD)
+        except DirectoryError as exc:
+            fail(f"{spec.username}: {exc}")
+        secrets[spec.username] = cred.totp_secret
+        created += 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = ["username\trole\tunit\ttotp_secret"] + [
+        f"{s.username}\t{','.join(s.roles)}\t{s.unit_code}\t{secrets[s.username]}"
+        for s in specs
+        if s.username in secrets
+    ]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(rows) + "\n")
+    table = Table("role 角色", "sign in as 用户名", "unit 单位")
+    shown: set[str] = set()
+    for s in specs:
+        if s.roles[0] in shown and not s.username.startswith(("bj_", "yz_")):
+            continue
+        shown.add(s.roles[0])
+        table.add_row(s.roles[0], s.username, f"{s.unit_code} {s.unit_name}")
+    console.print(table)
+    console.print(f"{len(specs)} demo accounts ({created} new); password 密码: [bold]{DEMO_PASSWORD}[/]")
+    console.print("second factor 动态口令: [bold]lianfang demo code <username>[/] (demo only)")
+
+
+@app.command("code")
+def code(username: str) -> None:
+    """The current TOTP code of a demo account (from the demo's secrets file; demo only)."""
+    import time
+
+    from lianfang.identity.totp import code_at
+
+    secret = _read_secrets(_secrets_file()).get(username)
+    if secret is None:
+        fail(f"{username!r} is not a demo account made by `lianfang demo users`")
+    remaining = 30 - int(time.time()) % 30
+    console.print(f"{code_at(secret, time.time())}  (valid {remaining}s more)")

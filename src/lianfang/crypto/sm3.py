@@ -8,7 +8,9 @@ pure-Python SM3, because the blind index sits on the ingestion hot path.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes, hmac
 
@@ -25,13 +27,32 @@ def sm3_digest(data: bytes) -> bytes:
     return h.finalize()
 
 
+def _openssl_sm3() -> Any:
+    """hashlib's SM3 context (OpenSSL EVP, lighter per call than ``cryptography``'s), if this OpenSSL has it."""
+    try:
+        return hashlib.new("sm3")
+    except ValueError:
+        return None
+
+
 def sm3_hasher() -> Callable[[bytes], bytes]:
     """A function returning the SM3 digest of its argument, for hashing many values.
 
     It copies one fresh hash context per call instead of building one, which
-    halves the cost (~0.8 us instead of ~1.4 us per short record). One hasher
+    halves the cost (~0.8 us instead of ~1.4 us per short record). Both paths are
+    OpenSSL's SM3; ``hashlib`` is used where its OpenSSL provides SM3. One hasher
     must be used by one thread at a time.
     """
+    base = _openssl_sm3()
+    if base is not None:
+        fast_copy = base.copy
+
+        def fast(data: bytes) -> bytes:
+            h = fast_copy()
+            h.update(data)
+            return bytes(h.digest())
+
+        return fast
     copy = hashes.Hash(hashes.SM3()).copy
 
     def digest(data: bytes) -> bytes:
@@ -56,6 +77,21 @@ def hmac_sm3_keyed(key: bytes) -> Callable[[bytes], bytes]:
     if len(key) > _BLOCK:
         key = sm3_digest(key)
     key = key.ljust(_BLOCK, b"\0")
+    base = _openssl_sm3()
+    if base is not None:
+        fast_inner, fast_outer = base.copy(), base.copy()
+        fast_inner.update(bytes(b ^ 0x36 for b in key))
+        fast_outer.update(bytes(b ^ 0x5C for b in key))
+        ic, oc = fast_inner.copy, fast_outer.copy
+
+        def fast(data: bytes) -> bytes:
+            i = ic()
+            i.update(data)
+            o = oc()
+            o.update(i.digest())
+            return bytes(o.digest())
+
+        return fast
     inner = hashes.Hash(hashes.SM3())
     inner.update(bytes(b ^ 0x36 for b in key))
     outer = hashes.Hash(hashes.SM3())
