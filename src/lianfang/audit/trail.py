@@ -116,7 +116,7 @@ class AuditTrail:
             seq += 1
             prev = sm3(prev + canonical_values((seq, *row)))
             cells.append((seq, *row, prev, mac(prev)))
-        bulk_insert(conn, self.events.name, _COLUMNS, cells)
+        bulk_insert(conn, self.events.name, _COLUMNS, cells, copy=True)
         return list(range(first, seq + 1)), (seq, prev)
 
 

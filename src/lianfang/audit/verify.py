@@ -176,7 +176,7 @@ def verify_trail(
             select(func.max(events.c.seq), func.count()).where(events.c.seq > start_seq)
         ).one()
     top = int(top or start_seq)
-    n = workers or min(os.cpu_count() or 1, 4)
+    n = workers or (os.cpu_count() or 1)
     if count < PARALLEL_MIN or n <= 1 or engine.url.database in (None, "", ":memory:"):
         scans = [_scan(engine, key, start_seq + 1, top, start_hash, wanted, progress)]
     else:

@@ -74,10 +74,29 @@ def sqlite_variable_limit(conn: Connection) -> int:
     return int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
 
 
-def bulk_insert(conn: Connection, table: str, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]) -> None:
+def _pg_copy(conn: Connection, table: str, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]) -> None:
+    """``COPY … FROM STDIN`` on the connection's own transaction (psycopg 3)."""
+    quote = conn.dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()
+
+
+def bulk_insert(
+    conn: Connection, table: str, columns: tuple[str, ...], rows: Sequence[Sequence[Any]], *, copy: bool = False
+) -> None:
+    """Insert ready rows. ``copy``: on PostgreSQL use COPY (much faster for many small rows)."""
     if not rows:
         return
     dialect = conn.dialect
+    if dialect.name == "postgresql" and copy:
+        _pg_copy(conn, table, columns, rows)
+        return
     if dialect.name != "sqlite":
         conn.exec_driver_sql(insert_statement(dialect, table, columns), list(map(tuple, rows)))
         return
