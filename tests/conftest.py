@@ -102,4 +102,4 @@ def platform(settings: Settings) -> Iterator[Platform]:
     plat.ensure_key()
     plat.migrate()
     yield plat
-    plat.engine.dispose()
+    plat.close()

@@ -6,17 +6,19 @@ nothing else reads settings or opens engines on its own.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Engine, MetaData, select
 
 from lianfang.access import Approvals
 from lianfang.access.records import RecordReader
 from lianfang.audit import Audit
-from lianfang.crypto import FieldCipher, KeyRing, create_key_file, load_key_file
+from lianfang.audit.alarms import AlarmEngine, AlarmWorker, UserFacts, load_alarm_config
+from lianfang.crypto import BlindIndex, FieldCipher, KeyRing, create_key_file, load_key_file
 from lianfang.identity import Authenticator, AuthPolicy, Directory, Tokens
 from lianfang.ingest.mapping import Mapping, builtin_mapping_files, load_mappings
 from lianfang.policy.config import PolicyConfig, load_policy
@@ -53,7 +55,35 @@ class Platform:
 
     @cached_property
     def audit(self) -> Audit:
-        return Audit(self.engine, self.keyring, self.metadata)
+        return Audit(
+            self.engine,
+            self.keyring,
+            self.metadata,
+            on_failure=lambda exc: self.alarms.audit_failed(exc, int(time.time() * 1000)),
+            on_append=self.alarm_worker.offer,
+        )
+
+    @cached_property
+    def alarms(self) -> AlarmEngine:
+        return AlarmEngine(self.engine, self.metadata, load_alarm_config(self.settings.alarms_file), self.tz,
+                           self._user_facts)
+
+    @cached_property
+    def alarm_worker(self) -> AlarmWorker:
+        return AlarmWorker(self.alarms)
+
+    def _user_facts(self, user_id: int) -> UserFacts | None:
+        users = self.metadata.tables["app_user"]
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.id == user_id)).first()
+        if row is None:
+            return None
+        return UserFacts(
+            role=row.roles,
+            created_at=int(row.created_at),
+            person_bidx=bytes(row.person_bidx) if row.person_bidx is not None else None,
+            family_bidx=bytes(row.family_bidx) if row.family_bidx is not None else None,
+        )
 
     @cached_property
     def cipher(self) -> FieldCipher:
@@ -87,7 +117,7 @@ class Platform:
     @cached_property
     def records(self) -> RecordReader:
         return RecordReader(self.engine, self.metadata, self.standard, self.cipher, self.policy, self.approvals,
-                            self.audit, self.tz)
+                            self.audit, self.tz, BlindIndex(self.keyring))
 
     @cached_property
     def policy(self) -> PolicyConfig:
@@ -98,7 +128,10 @@ class Platform:
         return load_mappings([*builtin_mapping_files(), *self.extra_mapping_paths], self.standard)
 
     def close(self) -> None:
-        """Close the database connections, if any were opened."""
+        """Finish alarm evaluation and close the database connections, if any were opened."""
+        worker = self.__dict__.get("alarm_worker")
+        if worker is not None:
+            worker.close()
         engine = self.__dict__.get("engine")
         if engine is not None:
             engine.dispose()

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     policy_file: Path | None = Field(
         None, description="Access policy YAML (default: the shipped lianfang/policy/policy.yaml)."
     )
+    alarms_file: Path | None = Field(
+        None, description="Alarm rules YAML (default: the shipped lianfang/audit/alarms.yaml)."
+    )
     sign_in_max_failures: int = Field(
         5, ge=1, le=10, description="Consecutive failed sign-ins that lock an account (baseline: 5)."
     )

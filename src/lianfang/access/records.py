@@ -26,8 +26,8 @@ from sqlalchemy import Engine, MetaData, select
 
 from lianfang.access.approvals import Approvals
 from lianfang.audit import Audit, AuditEvent
-from lianfang.crypto import FieldCipher
-from lianfang.identity.directory import User
+from lianfang.crypto import BlindIndex, FieldCipher
+from lianfang.identity.directory import User, family_digest
 from lianfang.policy.config import PolicyConfig
 from lianfang.policy.decision import Decision, Effect, Purpose, RecordRef, ScopeKind, decide
 from lianfang.policy.masking import mask_value
@@ -126,6 +126,7 @@ class RecordReader:
         approvals: Approvals,
         audit: Audit,
         tz: ZoneInfo,
+        blind: BlindIndex,
     ):
         self.engine = engine
         self.metadata = metadata
@@ -135,6 +136,7 @@ class RecordReader:
         self.approvals = approvals
         self.audit = audit
         self.tz = tz
+        self.blind = blind
 
     def view(
         self,
@@ -165,8 +167,8 @@ class RecordReader:
         top = decide(self.policy, actor, rec, Level.PUBLIC, purpose, grants, now_ms)
         if top.effect is Effect.DENY:
             outcome = "hidden" if top.reason == "deny.above_hits" else "denied"
-            detail = {"reason": top.reason, "level": rec.level.value}
-            self._audit(user, target, outcome, purpose, now_ms, client, detail)
+            refused = {"reason": top.reason, "level": rec.level.value}
+            self._audit(user, target, outcome, purpose, now_ms, client, refused)
             if top.reason in ("deny.above_hits", "deny.unknown_owner"):
                 raise RecordHidden(f"no {category} record {record_id}")
             raise RequestRefused(top.reason)
@@ -189,12 +191,26 @@ class RecordReader:
                 view.withheld.append(fld.name)
         if top.effect is Effect.ALLOW:
             view.lineage = {k: m[k] for k in LINEAGE}
-        self._audit(
-            user, target, top.effect.value, purpose, now_ms, client,
-            {"reasons": dict(sorted(reasons.items())), "level": rec.level.value, "owner_city": rec.city_code},
-            grant_id=view.grant_ids[0] if view.grant_ids else None,
-        )  # fmt: skip
+        detail: dict[str, Any] = {
+            "reasons": dict(sorted(reasons.items())), "level": rec.level.value, "owner_city": rec.city_code,
+            **self._subject_digests(category, m),
+        }  # fmt: skip
+        self._audit(user, target, top.effect.value, purpose, now_ms, client, detail,
+                    grant_id=view.grant_ids[0] if view.grant_ids else None)
         return view
+
+    def _subject_digests(self, category: str, m: Any) -> dict[str, str]:
+        """Blind-index digests of whom a person record is about, for the self/family alarm (never values)."""
+        if category != "person":
+            return {}
+        out = {}
+        if m.get("citizen_id_bidx") is not None:
+            out["person_digest"] = bytes(m["citizen_id_bidx"]).hex()
+        name = self._value("name", "person_name", True, m)
+        address = self._value("household_address", "text", True, m)
+        if name and address:
+            out["family_digest"] = family_digest(self.blind, str(name), str(address)).hex()
+        return out
 
     def _value(self, name: str, ftype: str, encrypted: bool, m: Any) -> Any:
         if encrypted:

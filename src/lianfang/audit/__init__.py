@@ -33,12 +33,14 @@ class Audit:
         metadata: MetaData,
         *,
         on_failure: Callable[[BaseException], None] | None = None,
+        on_append: Callable[[list[tuple[int, AuditEvent]]], None] | None = None,
     ):
         self.engine = engine
         self.keyring = keyring
         self.events = metadata.tables["audit_event"]
         self.checkpoints = metadata.tables["audit_checkpoint"]
-        self.trail = AuditTrail(engine, keyring, self.events, self.checkpoints, on_failure=on_failure)
+        self.trail = AuditTrail(engine, keyring, self.events, self.checkpoints, on_failure=on_failure,
+                                on_append=on_append)
 
     def append(self, events: Sequence[AuditEvent]) -> list[int]:
         return self.trail.append(events)

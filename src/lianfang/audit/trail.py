@@ -57,8 +57,14 @@ class AuditTrail:
         checkpoints: Table,
         *,
         on_failure: Callable[[BaseException], None] | None = None,
+        on_append: Callable[[list[tuple[int, AuditEvent]]], None] | None = None,
     ):
         self.engine = engine
+        self.on_append = on_append  # told of every committed event, in order (the alarm rules)
+        # COPY goes through the driver directly: its errors arrive unwrapped by SQLAlchemy
+        self._driver_integrity_error: type[Exception] = getattr(
+            engine.dialect.loaded_dbapi, "IntegrityError", IntegrityError
+        )
         self.events = events
         self.checkpoints = checkpoints
         self._mac = hmac_sm3_keyed(mac_key(keyring))
@@ -85,11 +91,16 @@ class AuditTrail:
                     with self.engine.begin() as conn:
                         seqs, last = self._write(conn, rows)
                     self._head = last
+                    if self.on_append is not None:
+                        try:
+                            self.on_append(list(zip(seqs, events, strict=True)))
+                        except Exception:  # alarms must never undo a committed audit write
+                            log.exception("audit append hook failed")
                     return seqs
-                except (IntegrityError, OperationalError) as exc:
+                except (IntegrityError, OperationalError, self._driver_integrity_error) as exc:
                     self._head = None
                     # another process appended between our read of the head and our insert
-                    if attempt == 19 or not _retryable(exc):
+                    if attempt == 19 or not _retryable(exc, self._driver_integrity_error):
                         raise self._failed(exc) from exc
                 except Exception as exc:
                     self._head = None
@@ -136,8 +147,8 @@ def head(conn: Connection, events: Table, checkpoints: Table) -> tuple[int, byte
     return 0, GENESIS
 
 
-def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, IntegrityError):
+def _retryable(exc: BaseException, driver_integrity_error: type[Exception]) -> bool:
+    if isinstance(exc, IntegrityError | driver_integrity_error):
         return True
     msg = str(exc).lower()
     return "locked" in msg or "busy" in msg

@@ -139,15 +139,14 @@ class Authenticator:
         return Session(session_id, user, csrf, idle, now_ms), token
 
     def _fail(self, user: User, reason: str, client: str | None, now_ms: int) -> None:
-        with self.engine.begin() as conn:
-            failures = conn.execute(
-                select(self.users.c.failed_sign_ins).where(self.users.c.id == user.id)
-            ).scalar_one() + 1
-            values: dict[str, int] = {"failed_sign_ins": failures}
-            if failures >= self.policy.max_failures:
-                values = {"failed_sign_ins": 0, "locked_until": now_ms + self.policy.lock_ms}
-            conn.execute(update(self.users).where(self.users.c.id == user.id).values(**values))
-        locked = "locked_until" in values
+        users = self.users
+        with self.engine.begin() as conn:  # the write comes first (see resume)
+            conn.execute(update(users).where(users.c.id == user.id).values(failed_sign_ins=users.c.failed_sign_ins + 1))
+            failures = conn.execute(select(users.c.failed_sign_ins).where(users.c.id == user.id)).scalar_one()
+            locked = failures >= self.policy.max_failures
+            if locked:
+                conn.execute(update(users).where(users.c.id == user.id).values(
+                    failed_sign_ins=0, locked_until=now_ms + self.policy.lock_ms))
         self._audit(user, "failed", reason + (",locked" if locked else ""), client, now_ms)
         raise SignInFailed(reason)
 
@@ -155,22 +154,26 @@ class Authenticator:
         """The live session for a cookie value, touched; None when unknown, ended, idle or disabled."""
         if not token:
             return None
-        with self.engine.begin() as conn:
+        # read, then write in a transaction that starts with its write: on SQLite a transaction
+        # that reads first cannot wait for the write lock and fails at once under contention
+        with self.engine.connect() as conn:
             row = conn.execute(select(self.sessions).where(self.sessions.c.token_hash == token_hash(token))).first()
-            if row is None or row.ended_at is not None:
-                return None
-            user = self.directory.by_id(int(row.user_id))
-            reason = None
-            if user is None or not user.active:
-                reason = "disabled"
-            elif now_ms - int(row.last_seen) > int(row.idle_ms):
-                reason = "idle"
+        if row is None or row.ended_at is not None:
+            return None
+        user = self.directory.by_id(int(row.user_id))
+        reason = None
+        if user is None or not user.active:
+            reason = "disabled"
+        elif now_ms - int(row.last_seen) > int(row.idle_ms):
+            reason = "idle"
+        with self.engine.begin() as conn:
+            live = self.sessions.c.id == row.id, self.sessions.c.ended_at.is_(None)
             if reason is not None:
-                conn.execute(
-                    update(self.sessions).where(self.sessions.c.id == row.id).values(ended_at=now_ms, end_reason=reason)
-                )
+                conn.execute(update(self.sessions).where(*live).values(ended_at=now_ms, end_reason=reason))
                 return None
-            conn.execute(update(self.sessions).where(self.sessions.c.id == row.id).values(last_seen=now_ms))
+            touched = conn.execute(update(self.sessions).where(*live).values(last_seen=now_ms)).rowcount
+        if not touched:  # ended (logout, disable) between the read and the write
+            return None
         assert user is not None
         return Session(int(row.id), user, row.csrf_token, int(row.idle_ms), now_ms)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from lianfang.crypto import FieldCipher
+from lianfang.crypto import BlindIndex, FieldCipher
 from lianfang.identity import passwords, totp
 from lianfang.policy.decision import Actor
 from lianfang.policy.roles import Role, parse_roles
@@ -79,6 +79,11 @@ def _user(row: object) -> User:
         failed_sign_ins=int(r["failed_sign_ins"]),
         last_sign_in=r["last_sign_in"],
     )
+
+
+def family_digest(blind: BlindIndex, name: str, address: str) -> bytes:
+    """Blind index of surname + registered address: who counts as one's family for the alarm."""
+    return blind.digest("family", f"{name.strip()[:1]}|{' '.join(address.split())}")
 
 
 class Directory:
@@ -222,6 +227,21 @@ class Directory:
                 update(self.users)
                 .where(self.users.c.id == user.id)
                 .values(password_hash=passwords.hash_password(new), must_change_password=0)
+            )
+
+    def set_identity(self, username: str, blind: BlindIndex, *, citizen_id: str, name: str, address: str) -> None:
+        """Record the blind indexes of the user's own ID and family (surname + address), never the values.
+
+        ``citizen_id`` must already be normalised (18 digits); it is digested exactly as
+        person records' citizen IDs are, so looking oneself up is recognised.
+        """
+        user = self._require(username)
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(self.users)
+                .where(self.users.c.id == user.id)
+                .values(person_bidx=blind.digest("citizen_id", citizen_id),
+                        family_bidx=family_digest(blind, name, address))
             )
 
     def _require(self, username: str) -> User:

@@ -66,17 +66,23 @@ class Tokens:
         """The token's grant for ``scope``; None when unknown, revoked, expired, out of scope or its user inactive."""
         if not token.startswith("lf_"):
             return None
-        with self.engine.begin() as conn:
+        with self.engine.connect() as conn:
             row = conn.execute(select(self.table).where(self.table.c.token_hash == token_hash(token))).first()
-            if row is None or row.revoked_at is not None or now_ms >= int(row.expires_at):
-                return None
-            scopes = frozenset(s for s in row.scopes.split(",") if s)
-            if scope not in scopes:
-                return None
-            user = self.directory.by_id(int(row.user_id))
-            if user is None or not user.active:
-                return None
-            conn.execute(update(self.table).where(self.table.c.id == row.id).values(last_used=now_ms))
+        if row is None or row.revoked_at is not None or now_ms >= int(row.expires_at):
+            return None
+        scopes = frozenset(s for s in row.scopes.split(",") if s)
+        if scope not in scopes:
+            return None
+        user = self.directory.by_id(int(row.user_id))
+        if user is None or not user.active:
+            return None
+        with self.engine.begin() as conn:
+            live = conn.execute(
+                update(self.table).where(self.table.c.id == row.id, self.table.c.revoked_at.is_(None))
+                .values(last_used=now_ms)
+            ).rowcount
+        if not live:  # revoked between the read and the write
+            return None
         return ApiToken(int(row.id), row.name, user, scopes, int(row.expires_at))
 
     def revoke(self, token_id: int, *, now_ms: int) -> bool:

@@ -254,6 +254,23 @@ def _add_audit(metadata: MetaData) -> None:
         Column("detail", Text, nullable=False),  # JSON object: reason codes, counts
         Column("hash", LargeBinary(32), nullable=False),
         Column("mac", LargeBinary(32), nullable=False),
+        Index("ix_audit_event_user_id_at_ms", "user_id", "at_ms"),
+    )
+    Table(
+        "audit_alarm",  # abnormal operations found in the trail, for auditors to dispose of
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("rule", String(40), nullable=False, index=True),
+        Column("severity", String(16), nullable=False),
+        Column("user_id", BigInteger),
+        Column("subject", String(160)),  # the target the alarm is about, when it is about one
+        Column("at_ms", BigInteger, nullable=False, index=True),
+        Column("seq", BigInteger),  # the audit event that raised it
+        Column("evidence", Text, nullable=False),  # JSON: what was seen (counts, thresholds, event seqs)
+        Column("status", String(16), nullable=False),  # open | confirmed | false_positive
+        Column("disposed_by", BigInteger),
+        Column("disposed_at", BigInteger),
+        Column("disposition", Text),
     )
     Table(
         "audit_checkpoint",
@@ -287,6 +304,10 @@ def _add_identity(metadata: MetaData) -> None:
         Column("failed_sign_ins", Integer, nullable=False, default=0),
         Column("locked_until", BigInteger, nullable=False, default=0),
         Column("must_change_password", Integer, nullable=False, default=1),
+        # blind indexes of the user's own citizen ID and of surname + registered address, so that
+        # looking up oneself or one's family raises an alarm; never the values themselves
+        Column("person_bidx", LargeBinary(16)),
+        Column("family_bidx", LargeBinary(16)),
         Column("created_at", BigInteger, nullable=False),
         Column("last_sign_in", BigInteger),
     )

@@ -1,0 +1,371 @@
+"""Alarms on abnormal operations, evaluated as audit events arrive (异常操作告警).
+
+Each appended event is offered to every enabled rule (``alarms.yaml``). Rules read the
+trail itself for their windows and baselines, so several server processes see the
+same history. An alarm names its rule, severity, user, subject and the event that
+raised it, with evidence (counts, thresholds, sequence numbers); a rule raises at
+most one open alarm per user (or subject) per window, so a burst is one alarm.
+
+Rules: access outside working hours; daily reads above the user's own baseline and
+the peer group's 99th percentile; repeated denials; a person looked up with no known
+case; bulk export; access to protected persons (records raised to top secret); one
+subject looked up by many users in a day; looking up oneself or one's family (same
+surname and registered address, compared as blind-index digests); a dormant account
+suddenly active; and failures to write the trail.
+
+Evaluation runs on its own thread (:class:`AlarmWorker`) so request latency does not
+include it; :meth:`AlarmWorker.drain` waits until everything offered was evaluated.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from sqlalchemy import Engine, MetaData, Table, and_, func, insert, select, update
+
+from lianfang.audit.event import AuditEvent
+
+log = logging.getLogger(__name__)
+
+DAY_MS = 86_400_000
+RULES = (
+    "after_hours", "volume", "repeated_denials", "no_case_link", "bulk_export", "protected_person",
+    "many_users_one_subject", "self_or_family", "dormant_account", "audit_failure",
+)  # fmt: skip
+_RULE_KEYS = {
+    "after_hours": set(),
+    "volume": {"factor", "baseline_days", "min_reads", "peer_quantile"},
+    "repeated_denials": {"count", "window_minutes"},
+    "no_case_link": set(),
+    "bulk_export": {"rows"},
+    "protected_person": set(),
+    "many_users_one_subject": {"users", "window_hours"},
+    "self_or_family": set(),
+    "dormant_account": {"dormant_days"},
+    "audit_failure": set(),
+}
+SEVERITIES = ("low", "medium", "high", "critical")
+DENIED = ("denied", "hidden")
+
+
+class AlarmConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class AlarmConfig:
+    start: time
+    end: time
+    weekdays: frozenset[int]
+    rules: dict[str, dict[str, Any]]
+
+    def on(self, rule: str) -> bool:
+        return bool(self.rules.get(rule, {}).get("enabled"))
+
+
+def parse_alarm_config(raw: Any) -> AlarmConfig:
+    if not isinstance(raw, dict) or set(raw) != {"version", "working_hours", "rules"} or raw["version"] != 1:
+        raise AlarmConfigError("alarms: expected version 1 with working_hours and rules")
+    wh = raw["working_hours"]
+    try:
+        start = time.fromisoformat(wh["start"])
+        end = time.fromisoformat(wh["end"])
+        weekdays = frozenset(int(d) for d in wh["weekdays"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AlarmConfigError(f"alarms.working_hours: {exc}") from None
+    rules: dict[str, dict[str, Any]] = {}
+    for name, spec in (raw["rules"] or {}).items():
+        if name not in _RULE_KEYS:
+            raise AlarmConfigError(f"alarms.rules: unknown rule {name!r}")
+        if not isinstance(spec, dict):
+            raise AlarmConfigError(f"alarms.rules.{name}: expected a mapping")
+        unknown = set(spec) - _RULE_KEYS[name] - {"enabled", "severity"}
+        if unknown:
+            raise AlarmConfigError(f"alarms.rules.{name}: unknown keys {sorted(unknown)}")
+        if spec.get("severity", "medium") not in SEVERITIES:
+            raise AlarmConfigError(f"alarms.rules.{name}.severity: one of {SEVERITIES}")
+        rules[name] = {"enabled": True, "severity": "medium", **spec}
+    return AlarmConfig(start, end, weekdays, rules)
+
+
+def load_alarm_config(path: Path | None = None) -> AlarmConfig:
+    if path is None:
+        text = resources.files("lianfang.audit").joinpath("alarms.yaml").read_text(encoding="utf-8")
+    else:
+        text = path.read_text(encoding="utf-8")
+    return parse_alarm_config(yaml.safe_load(text))
+
+
+@dataclass(frozen=True)
+class UserFacts:
+    """What the rules need to know about the acting user (digests only)."""
+
+    role: str | None
+    created_at: int
+    person_bidx: bytes | None
+    family_bidx: bytes | None
+
+
+class AlarmEngine:
+    def __init__(self, engine: Engine, metadata: MetaData, config: AlarmConfig, tz: ZoneInfo,
+                 user_facts: Callable[[int], UserFacts | None]):
+        self.engine = engine
+        self.events: Table = metadata.tables["audit_event"]
+        self.alarms: Table = metadata.tables["audit_alarm"]
+        self.cases: Table = metadata.tables["rec_case"]
+        self.config = config
+        self.tz = tz
+        self.user_facts = user_facts
+
+    # -- raising ---------------------------------------------------------------------
+
+    def _raise(self, rule: str, at_ms: int, evidence: dict[str, Any], *, user_id: int | None = None,
+               subject: str | None = None, seq: int | None = None, window_ms: int = DAY_MS) -> bool:
+        """Store an alarm unless an open one of this rule for this user/subject is within ``window_ms``."""
+        a = self.alarms.c
+        cond = [a.rule == rule, a.at_ms > at_ms - window_ms, a.status == "open"]
+        cond.append(a.user_id == user_id if user_id is not None else a.user_id.is_(None))
+        if subject is not None:
+            cond.append(a.subject == subject)
+        with self.engine.connect() as conn:  # read, then write in its own transaction (see auth.resume)
+            if conn.execute(select(a.id).where(and_(*cond)).limit(1)).first() is not None:
+                return False
+        with self.engine.begin() as conn:
+            conn.execute(insert(self.alarms).values(
+                rule=rule, severity=self.config.rules[rule]["severity"], user_id=user_id, subject=subject,
+                at_ms=at_ms, seq=seq, evidence=json.dumps(evidence, ensure_ascii=False, sort_keys=True),
+                status="open",
+            ))  # fmt: skip
+        return True
+
+    def audit_failed(self, error: BaseException, at_ms: int) -> None:
+        if self.config.on("audit_failure"):
+            try:
+                self._raise("audit_failure", at_ms, {"error": type(error).__name__}, window_ms=60_000)
+            except Exception:  # the store itself may be what failed
+                log.critical("ALARM audit_failure: the audit trail cannot be written (%s)", type(error).__name__)
+
+    # -- evaluation --------------------------------------------------------------------
+
+    def observe(self, seq: int, ev: AuditEvent) -> list[str]:
+        """Evaluate every enabled rule for one stored event; returns the rules that raised."""
+        raised = []
+        for rule in RULES:
+            if rule == "audit_failure" or not self.config.on(rule):
+                continue
+            try:
+                if getattr(self, f"_{rule}")(seq, ev, self.config.rules[rule]):
+                    raised.append(rule)
+            except Exception:
+                log.exception("alarm rule %s failed on event %s", rule, seq)
+        return raised
+
+    def _data(self, ev: AuditEvent) -> bool:
+        return ev.action.startswith("data.") and ev.user_id is not None
+
+    def _after_hours(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
+        if not self._data(ev):
+            return False
+        local = datetime.fromtimestamp(ev.at_ms / 1000, self.tz)
+        inside = local.isoweekday() in self.config.weekdays and self.config.start <= local.time() < self.config.end
+        if inside:
+            return False
+        return self._raise("after_hours", ev.at_ms, {"local_time": local.isoformat(timespec="minutes"),
+                                                     "action": ev.action}, user_id=ev.user_id, seq=seq)
+
+    def _day_start(self, at_ms: int) -> int:
+        local = datetime.fromtimestamp(at_ms / 1000, self.tz)
+        return int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
+
+    def _volume(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
+        if not self._data(ev):
+            return False
+        e = self.events.c
+        today = self._day_start(ev.at_ms)
+        with self.engine.connect() as conn:
+            count = conn.execute(select(func.count()).where(
+                e.user_id == ev.user_id, e.at_ms >= today, e.action.startswith("data."))).scalar_one()
+            if count < p["min_reads"]:
+                return False
+            since = today - p["baseline_days"] * DAY_MS
+            own = conn.execute(select(func.count()).where(
+                e.user_id == ev.user_id, e.at_ms >= since, e.at_ms < today, e.action.startswith("data."))).scalar_one()
+            per_user = conn.execute(
+                select(e.user_id, func.count()).where(
+                    e.at_ms >= since, e.at_ms < today, e.action.startswith("data."), e.role == ev.role,
+                    e.user_id != ev.user_id,
+                ).group_by(e.user_id)
+            ).all()
+        baseline = own / p["baseline_days"]
+        peers = sorted(n / p["baseline_days"] for _, n in per_user)
+        peer_q = peers[min(len(peers) - 1, int(p["peer_quantile"] * len(peers)))] if peers else 0.0
+        threshold = max(p["min_reads"], p["factor"] * baseline, peer_q)
+        if count <= threshold:
+            return False
+        return self._raise("volume", ev.at_ms, {
+            "reads_today": count, "own_daily_baseline": round(baseline, 1), "peer_p99_daily": round(peer_q, 1),
+            "threshold": round(threshold, 1)}, user_id=ev.user_id, seq=seq)  # fmt: skip
+
+    def _repeated_denials(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
+        if ev.user_id is None or ev.outcome not in DENIED:
+            return False
+        e = self.events.c
+        window = p["window_minutes"] * 60_000
+        with self.engine.connect() as conn:
+            seqs = [r[0] for r in conn.execute(select(e.seq).where(
+                e.user_id == ev.user_id, e.at_ms > ev.at_ms - window, e.at_ms <= ev.at_ms, e.outcome.in_(DENIED),
+            ).order_by(e.seq))]  # fmt: skip
+        if len(seqs) < p["count"]:
+            return False
+        return self._raise("repeated_denials", ev.at_ms, {"denials": len(seqs), "window_minutes": p["window_minutes"],
+                                                          "events": seqs[-p["count"]:]},
+                           user_id=ev.user_id, seq=seq, window_ms=window)
+
+    def _persons(self, ev: AuditEvent) -> list[str]:
+        return [t for t in ev.target if t.startswith("person:")]
+
+    def _no_case_link(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
+        if not self._data(ev) or not self._persons(ev) or ev.outcome not in ("allow", "mask"):
+            return False
+        known = False
+        if ev.case_no:
+            with self.engine.connect() as conn:
+                known = conn.execute(
+                    select(self.cases.c.id).where(self.cases.c.case_no == ev.case_no).limit(1)
+                ).first() is not None
+        if known:
+            return False
+        return self._raise("no_case_link", ev.at_ms, {"case_no": ev.case_no or None, "persons": self._persons(ev)[:5],
+                                                      "known_case": False},
+                           user_id=ev.user_id, subject=self._persons(ev)[0], seq=seq)
+
+    def _bulk_export(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
+        if ev.action != "data.export" or (ev.result_count or 0) < p["rows"]:
+            return False
+        return self._raise("bulk_export", ev.at_ms, {"rows": ev.result_count, "threshold": p["rows"]},
+                           user_id=ev.user_id, seq=seq, window_ms=60_000)
+
+    def _protected_person(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
+        if not self._data(ev) or ev.detail.get("level") != "top_secret":
+            return False
+        target = ev.target[0] if ev.target else None
+        return self._raise("protected_person", ev.at_ms, {"outcome": ev.outcome, "target": target},
+                           user_id=ev.user_id, subject=target, seq=seq, window_ms=60 * 60_000)
+
+    def _many_users_one_subject(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
+        if not self._data(ev):
+            return False
+        e = self.events.c
+        window = p["window_hours"] * 3_600_000
+        for target in self._persons(ev)[:5]:
+            pattern = json.dumps(target)  # targets are stored as a JSON list
+            with self.engine.connect() as conn:
+                users = conn.execute(select(func.count(func.distinct(e.user_id))).where(
+                    e.at_ms > ev.at_ms - window, e.at_ms <= ev.at_ms, e.action.startswith("data."),
+                    e.target.contains(pattern),
+                )).scalar_one()  # fmt: skip
+            if users >= p["users"] and self._raise(
+                "many_users_one_subject", ev.at_ms, {"users": users, "window_hours": p["window_hours"]},
+                subject=target, seq=seq, window_ms=window,
+            ):
+                return True
+        return False
+
+    def _self_or_family(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
+        if not self._data(ev):
+            return False
+        facts = self.user_facts(ev.user_id) if ev.user_id is not None else None
+        if facts is None:
+            return False
+        person, family = ev.detail.get("person_digest"), ev.detail.get("family_digest")
+        kind = None
+        if person and facts.person_bidx is not None and person == facts.person_bidx.hex():
+            kind = "self"
+        elif family and facts.family_bidx is not None and family == facts.family_bidx.hex():
+            kind = "family"
+        if kind is None:
+            return False
+        target = ev.target[0] if ev.target else None
+        return self._raise("self_or_family", ev.at_ms, {"match": kind, "target": target}, user_id=ev.user_id,
+                           subject=target, seq=seq)
+
+    def _dormant_account(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
+        if ev.action != "auth.sign_in" or ev.outcome != "ok" or ev.user_id is None:
+            return False
+        e = self.events.c
+        with self.engine.connect() as conn:
+            before = conn.execute(select(func.max(e.at_ms)).where(
+                e.user_id == ev.user_id, e.action == "auth.sign_in", e.outcome == "ok", e.seq < seq)).scalar()
+        facts = self.user_facts(ev.user_id)
+        last = before if before is not None else (facts.created_at if facts else ev.at_ms)
+        idle_days = (ev.at_ms - int(last)) / DAY_MS
+        if idle_days < p["dormant_days"]:
+            return False
+        return self._raise("dormant_account", ev.at_ms, {"idle_days": int(idle_days)}, user_id=ev.user_id, seq=seq)
+
+    # -- reading and disposing -----------------------------------------------------------
+
+    def list(self, *, status: str | None = "open", rule: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        a = self.alarms.c
+        q = select(self.alarms).order_by(a.id.desc()).limit(limit)
+        if status:
+            q = q.where(a.status == status)
+        if rule:
+            q = q.where(a.rule == rule)
+        with self.engine.connect() as conn:
+            return [{**dict(r._mapping), "evidence": json.loads(r.evidence)} for r in conn.execute(q)]
+
+    def dispose(self, alarm_id: int, *, status: str, note: str, by_user: int | None, at_ms: int) -> bool:
+        if status not in ("confirmed", "false_positive"):
+            raise ValueError("an alarm is disposed of as confirmed or false_positive")
+        with self.engine.begin() as conn:
+            done = conn.execute(update(self.alarms).where(self.alarms.c.id == alarm_id, self.alarms.c.status == "open")
+                                .values(status=status, disposed_by=by_user, disposed_at=at_ms,
+                                        disposition=note[:2000])).rowcount
+        return bool(done)
+
+
+class AlarmWorker:
+    """Evaluates appended events on a thread of its own, in order."""
+
+    def __init__(self, alarms: AlarmEngine):
+        self.alarms = alarms
+        self._queue: queue.Queue[tuple[int, AuditEvent] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="lianfang-alarms", daemon=True)
+        self._thread.start()
+
+    def offer(self, appended: Iterable[tuple[int, AuditEvent]]) -> None:
+        for item in appended:
+            self._queue.put(item)
+
+    def drain(self) -> None:
+        self._queue.join()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while (item := self._queue.get()) is not None:
+            try:
+                self.alarms.observe(*item)
+            finally:
+                self._queue.task_done()
+        self._queue.task_done()
+
+
+__all__ = [
+    "RULES", "AlarmConfig", "AlarmConfigError", "AlarmEngine", "AlarmWorker", "UserFacts", "load_alarm_config",
+    "parse_alarm_config",
+]  # fmt: skip
