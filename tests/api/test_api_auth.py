@@ -99,6 +99,9 @@ def test_auditor_reads_the_trail_but_no_records(platform: Platform, client: Test
     events = client.get("/api/v1/audit/events").json()
     assert events["total"] >= 1 and events["items"][0]["action"] == "auth.sign_in"
     assert client.get("/api/v1/audit/verify").json()["ok"] is True
+    assert client.get("/api/v1/audit/alarms").json() == {"items": []}
+    res = client.post("/api/v1/audit/alarms/1/dispose", json={"status": "closed", "note": "x"})
+    assert res.status_code == 422  # only confirmed or false_positive
     res = client.get("/api/v1/records/person/1", params={"purpose": "case_investigation", "case_no": "A1"})
     assert res.status_code in (403, 404)
 

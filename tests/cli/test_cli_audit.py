@@ -68,3 +68,20 @@ def test_purge_inside_retention_is_refused(plat: Platform) -> None:
     assert "inside the retention period" in out.output
     out = runner.invoke(app, ["audit", "verify"])
     assert out.exit_code == 0 and "25" in out.output
+
+
+def test_alarms_list_and_dispose(plat: Platform) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    sunday_night = int(datetime(2026, 11, 29, 23, 30, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp() * 1000)
+    plat.audit.record(AuditEvent(action="data.view", outcome="allow", at_ms=sunday_night, user_id=1,
+                                 target=("person:1",), case_no="A1"))
+    plat.alarm_worker.drain()
+    out = runner.invoke(app, ["audit", "alarms", "--rule", "after_hours"])
+    assert out.exit_code == 0 and "after_hours" in out.output and "23:30" in out.output
+    alarm_id = plat.alarms.list(rule="after_hours")[0]["id"]
+    out = runner.invoke(app, ["audit", "dispose", str(alarm_id), "--as", "false_positive", "--note", "值班"])
+    assert out.exit_code == 0, out.output
+    assert runner.invoke(app, ["audit", "dispose", str(alarm_id), "--as", "confirmed", "--note", "x"]).exit_code == 1
+    assert "0 alarm(s)" in runner.invoke(app, ["audit", "alarms", "--rule", "after_hours"]).output

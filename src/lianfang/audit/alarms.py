@@ -246,9 +246,10 @@ class AlarmEngine:
                 ).first() is not None
         if known:
             return False
+        # one open alarm per user and day: the auditor reviews the user's uncased lookups together
         return self._raise("no_case_link", ev.at_ms, {"case_no": ev.case_no or None, "persons": self._persons(ev)[:5],
                                                       "known_case": False},
-                           user_id=ev.user_id, subject=self._persons(ev)[0], seq=seq)
+                           user_id=ev.user_id, seq=seq)
 
     def _bulk_export(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
         if ev.action != "data.export" or (ev.result_count or 0) < p["rows"]:

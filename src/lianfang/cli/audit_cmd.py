@@ -91,3 +91,53 @@ def purge(
         console.print("nothing to purge")
     else:
         console.print(f"deleted {deleted:,} records up to seq {anchor.seq}; signed purge anchor stored")
+
+
+@app.command("alarms")
+def alarms(
+    status: str = typer.Option("open", help="open, confirmed, false_positive or all."),
+    rule: str = typer.Option(None, help="Only this rule."),
+    limit: int = typer.Option(100, help="At most this many, newest first."),
+) -> None:
+    """Alarms on abnormal operations, with their evidence (异常操作告警)."""
+    import json
+
+    from rich.table import Table
+
+    plat = platform()
+    plat.migrate()
+    rows = plat.alarms.list(status=None if status == "all" else status, rule=rule, limit=limit)
+    table = Table("id", "time 时间", "rule 规则", "severity", "user", "subject", "evidence 证据", "status")
+    for a in rows:
+        table.add_row(
+            str(a["id"]), _time(int(a["at_ms"]), plat.tz), a["rule"], a["severity"], str(a["user_id"] or ""),
+            a["subject"] or "", escape(json.dumps(a["evidence"], ensure_ascii=False)), a["status"],
+        )  # fmt: skip
+    console.print(table)
+    console.print(f"{len(rows)} alarm(s)")
+
+
+@app.command("dispose")
+def dispose(
+    alarm_id: int,
+    as_: str = typer.Option(..., "--as", help="confirmed or false_positive."),
+    note: str = typer.Option(..., "--note", help="What was found."),
+) -> None:
+    """Record an auditor's disposition of an open alarm (audited)."""
+    import getpass
+    import time
+
+    from lianfang.audit import AuditEvent
+
+    plat = platform()
+    plat.migrate()
+    now = int(time.time() * 1000)
+    try:
+        done = plat.alarms.dispose(alarm_id, status=as_, note=note, by_user=None, at_ms=now)
+    except ValueError as exc:
+        fail(str(exc))
+    if not done:
+        fail(f"no open alarm {alarm_id}")
+    plat.audit.record(AuditEvent(action="audit.alarm_dispose", outcome=as_, at_ms=now, target=(f"alarm:{alarm_id}",),
+                                 client=f"cli:{getpass.getuser()}"[:64]))
+    console.print(f"alarm {alarm_id}: {as_}")

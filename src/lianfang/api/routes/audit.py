@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from lianfang.api.deps import PageDep, PlatformDep
-from lianfang.api.security import Auditor
+from lianfang.api.security import Auditor, now_ms
 from lianfang.api.timefmt import localise
+from lianfang.audit import AuditEvent
 
 router = APIRouter(tags=["audit"])
 
@@ -57,3 +59,31 @@ def verify(who: Auditor, plat: PlatformDep) -> dict[str, Any]:
         "checkpoints": report.checkpoints,
         "problems": [{"kind": p.kind, "seq": p.seq, "message": p.message} for p in report.problems],
     }
+
+
+class Disposition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: str = Field(pattern="^(confirmed|false_positive)$")
+    note: str = Field(min_length=1, max_length=2000)
+
+
+@router.get("/audit/alarms")
+def alarms(who: Auditor, plat: PlatformDep, status: str | None = "open", rule: str | None = None) -> dict[str, Any]:
+    """Alarms on abnormal operations with their evidence, newest first."""
+    items = plat.alarms.list(status=None if status == "all" else status, rule=rule, limit=plat.settings.max_page_size)
+    return {"items": [localise({**a, "raised_at": a["at_ms"]}, plat.tz) for a in items]}
+
+
+@router.post("/audit/alarms/{alarm_id}/dispose")
+def dispose(alarm_id: int, body: Disposition, who: Auditor, plat: PlatformDep) -> dict[str, Any]:
+    """An auditor's disposition of an open alarm; audited."""
+    now = now_ms()
+    if not plat.alarms.dispose(alarm_id, status=body.status, note=body.note, by_user=who.user.id, at_ms=now):
+        raise HTTPException(404, f"no open alarm {alarm_id}")
+    plat.audit.record(AuditEvent(
+        action="audit.alarm_dispose", outcome=body.status, at_ms=now, user_id=who.user.id,
+        username=who.user.username, unit_code=who.user.unit_code, role="auditor", target=(f"alarm:{alarm_id}",),
+        client=who.client,
+    ))  # fmt: skip
+    return {"id": alarm_id, "status": body.status}
