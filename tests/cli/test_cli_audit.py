@@ -85,3 +85,13 @@ def test_alarms_list_and_dispose(plat: Platform) -> None:
     assert out.exit_code == 0, out.output
     assert runner.invoke(app, ["audit", "dispose", str(alarm_id), "--as", "confirmed", "--note", "x"]).exit_code == 1
     assert "0 alarm(s)" in runner.invoke(app, ["audit", "alarms", "--rule", "after_hours"]).output
+
+
+def test_quarterly_report(plat: Platform, tmp_path: Path) -> None:
+    out = runner.invoke(app, ["audit", "report", "--quarter", "2026Q4", "--out", str(tmp_path / "r")])
+    assert out.exit_code == 0, out.output
+    assert "25 events in 2026Q4" in out.output and "intact" in out.output
+    assert (tmp_path / "r" / "report-2026Q4.pdf").read_bytes().startswith(b"%PDF")
+    assert "完整 intact" in (tmp_path / "r" / "report-2026Q4.html").read_text(encoding="utf-8")
+    bad = runner.invoke(app, ["audit", "report", "--quarter", "autumn"])
+    assert bad.exit_code == 1 and "2026Q3" in bad.output

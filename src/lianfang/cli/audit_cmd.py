@@ -141,3 +141,28 @@ def dispose(
     plat.audit.record(AuditEvent(action="audit.alarm_dispose", outcome=as_, at_ms=now, target=(f"alarm:{alarm_id}",),
                                  client=f"cli:{getpass.getuser()}"[:64]))
     console.print(f"alarm {alarm_id}: {as_}")
+
+
+@app.command("report")
+def report(
+    quarter: str = typer.Option(..., "--quarter", help="The quarter, e.g. 2026Q3."),
+    out: Path = typer.Option(Path("."), "--out", help="Folder for report-<quarter>.html and .pdf."),
+) -> None:
+    """The periodic audit report (定期审计) for one quarter: HTML and PDF, with charts."""
+    from lianfang.audit.report import ReportError, build_report, render_html, render_pdf
+
+    plat = platform()
+    plat.migrate()
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True) as bar:
+        bar.add_task(f"汇总 {quarter} 审计记录并校验完整性 counting and verifying …")
+        try:
+            rep = build_report(plat.audit, plat.alarms, quarter, plat.tz)
+        except ReportError as exc:
+            fail(str(exc))
+    out.mkdir(parents=True, exist_ok=True)
+    html_path = out / f"report-{rep.quarter}.html"
+    pdf_path = out / f"report-{rep.quarter}.pdf"
+    html_path.write_text(render_html(rep), encoding="utf-8")
+    render_pdf(rep, pdf_path)
+    console.print(f"{rep.events:,} events in {rep.quarter}; integrity {'intact' if rep.verified else 'TAMPERED'}")
+    console.print(f"written: {html_path} and {pdf_path}")
