@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
@@ -123,7 +124,7 @@ def _bars(title: str, counts: Counter[str], top: int = 16) -> str:
     )
 
 
-def _table(head: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
+def _table(head: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> str:
     th = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
     return f"<table><tr>{th}</tr>{body}</table>"
@@ -179,7 +180,7 @@ def render_pdf(rep: QuarterReport, path: Path) -> None:
     h2 = ParagraphStyle("h2", fontName=font, fontSize=12, leading=18, spaceBefore=10, spaceAfter=4)
     body = ParagraphStyle("body", fontName=font, fontSize=9, leading=13)
 
-    def table(head: tuple[str, ...], rows: list[tuple[object, ...]]) -> Table:
+    def table(head: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> Table:
         t = Table([list(head), *[[str(c) for c in r] for r in rows]] if rows else [list(head), ["—"] * len(head)])
         t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 8),
                                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
