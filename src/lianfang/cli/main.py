@@ -28,19 +28,38 @@ app.command("ingest")(ingest_cmd.ingest)
 def serve(
     host: str = typer.Option(None, help="Bind address (default from settings: 127.0.0.1)."),
     port: int = typer.Option(None, help="Port (default 8000)."),
+    tls: bool = typer.Option(False, "--tls", help="Serve HTTPS (certificates from <var>/tls, made if missing)."),
+    client_cert: bool = typer.Option(
+        False, "--client-cert", help="With --tls: require a client certificate signed by <var>/tls/ca.pem."
+    ),
 ) -> None:
-    """Serve the web API (binds to loopback until authentication is in place)."""
+    """Serve the web UI and API. Plain HTTP binds to loopback only; beyond it, use --tls."""
+    import ssl
+
     import uvicorn
 
     from lianfang.api.app import create_app
+    from lianfang.crypto.tls import make_tls
 
     plat = platform()
     plat.ensure_key()
     plat.migrate()
     bind = host or plat.settings.host
-    if bind not in ("127.0.0.1", "::1", "localhost"):
-        console.print(
-            "[yellow]authentication is not in place yet: refusing to bind beyond loopback[/]"
-        )
+    if not tls and bind not in ("127.0.0.1", "::1", "localhost"):
+        console.print("[yellow]plain HTTP is for loopback only: add --tls to bind beyond it[/]")
         raise typer.Exit(2)
-    uvicorn.run(create_app(plat), host=bind, port=port or plat.settings.port, log_level="info")
+    if client_cert and not tls:
+        console.print("[yellow]--client-cert needs --tls[/]")
+        raise typer.Exit(2)
+    options: dict[str, object] = {}
+    if tls:
+        folder = plat.settings.var_dir / "tls"
+        if not (folder / "server.pem").exists():
+            make_tls(folder, [bind] if bind not in ("0.0.0.0", "::") else [])
+            console.print(f"created a demo certificate authority and server/client certificates in {folder}")
+        options = {"ssl_certfile": str(folder / "server.pem"), "ssl_keyfile": str(folder / "server.key")}
+        if client_cert:
+            options |= {"ssl_ca_certs": str(folder / "ca.pem"), "ssl_cert_reqs": ssl.CERT_REQUIRED}
+    scheme = "https" if tls else "http"
+    console.print(f"serving {scheme}://{bind}:{port or plat.settings.port}/")
+    uvicorn.run(create_app(plat), host=bind, port=port or plat.settings.port, log_level="info", **options)  # type: ignore[arg-type]
