@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text as sa_text
 
 from lianfang.api.app import create_app
 from lianfang.api.routes.ingestion import safe_upload_name
@@ -70,7 +71,7 @@ def test_standard_endpoint_lists_every_category(client: TestClient) -> None:
     assert client.get("/api/v1/standard/nope").status_code == 404
 
 
-def test_push_ingest_then_batch_and_quarantine(client: TestClient) -> None:
+def test_push_ingest_then_batch_and_quarantine(client: TestClient, platform: Platform) -> None:
     res = client.post(
         "/api/v1/ingest",
         data={"mapping": "test.api.rk"},
@@ -88,6 +89,15 @@ def test_push_ingest_then_batch_and_quarantine(client: TestClient) -> None:
     detail = client.get(f"/api/v1/quarantine/{item['id']}").json()
     text = json.dumps(detail, ensure_ascii=False)
     assert "110105194912310021" not in text and "李四" not in text
+    retry = client.post("/api/v1/quarantine/retry", json={"ids": [item["id"]]})
+    assert retry.status_code == 200 and retry.json()["still_rejected"] == 1
+    # every step is in the audit trail, and nothing personal is
+    with platform.engine.connect() as conn:
+        rows = conn.execute(sa_text("SELECT action, outcome, target, detail FROM audit_event ORDER BY seq")).all()
+    assert [r[0] for r in rows] == ["auth.sign_in", "ingest.push", "quarantine.view", "quarantine.retry"]
+    assert f'"batch:{body["batch_id"]}"' in rows[1][2] and json.loads(rows[1][3])["quarantined"] == 1
+    trail = " ".join(str(r) for r in rows)
+    assert "110105194912310021" not in trail and "李四" not in trail and "张三" not in trail
 
 
 def test_push_with_unknown_mapping_is_a_clear_422(client: TestClient) -> None:

@@ -111,6 +111,26 @@ def requires(*roles: Role, scope: str | None = None) -> Callable[[Request], Prin
     return dependency
 
 
+def record(request: Request, who: Principal, action: str, outcome: str, targets: tuple[str, ...],
+           result_count: int | None = None, **detail: Any) -> None:
+    """Write one audit event for what ``who`` just did (state changes, reads outside the record reader)."""
+    _platform(request).audit.record(
+        AuditEvent(
+            action=action,
+            outcome=outcome,
+            at_ms=now_ms(),
+            user_id=who.user.id,
+            username=who.user.username,
+            unit_code=who.user.unit_code,
+            role=",".join(sorted(r.value for r in who.user.roles)),
+            target=targets,
+            result_count=result_count,
+            client=who.client,
+            detail={"via": who.via, **({"token": who.token.id} if who.token else {}), **detail},
+        )
+    )
+
+
 def steward_city(who: Principal) -> str | None:
     """The one city whose data this caller stewards, or None for a province-level unit."""
     code = who.user.unit_code
@@ -148,6 +168,7 @@ __all__ = [
     "authenticate",
     "client_of",
     "now_ms",
+    "record",
     "requires",
     "steward_city",
     "user_json",

@@ -24,6 +24,17 @@ def platform() -> Platform:
     return plat
 
 
+def audit_cli(plat: Platform, action: str, outcome: str, targets: tuple[str, ...], **detail: object) -> None:
+    """Record an operator's state change made from the command line (client ``cli:<os user>``)."""
+    import getpass
+    import time
+
+    from lianfang.audit import AuditEvent
+
+    plat.audit.record(AuditEvent(action=action, outcome=outcome, at_ms=int(time.time() * 1000), target=targets,
+                                 client=f"cli:{getpass.getuser()}"[:64], detail=dict(detail)))
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     err_console.print(f"[bold red]错误 error:[/] {message}")
     sys.exit(code)

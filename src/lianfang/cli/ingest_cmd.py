@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from lianfang.cli.common import console, fail, platform
+from lianfang.cli.common import audit_cli, console, fail, platform
 from lianfang.ingest.mapping import MappingError, load_mapping
 from lianfang.ingest.pipeline import Ingestor
 from lianfang.ingest.results import BatchResult
@@ -63,6 +63,9 @@ def ingest(
             bar.update(tasks[name], completed=done)
 
         result = ingestor.ingest(paths, mapping=chosen, progress=progress)
+    audit_cli(plat, "ingest.cli", "ok" if result.ok else "failed", (f"batch:{result.batch_id}",),
+              files=len(result.files), read=result.total("read"), accepted=result.total("accepted"),
+              quarantined=result.total("quarantined"), duplicates=result.total("duplicates"))
     if as_json:
         print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:

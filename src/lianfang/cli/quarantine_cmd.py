@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from lianfang.cli.common import console, fail, platform
+from lianfang.cli.common import audit_cli, console, fail, platform
 from lianfang.ingest import quarantine as q
 from lianfang.ingest.mapping import MappingError, load_mapping
 from lianfang.ingest.pipeline import Ingestor
@@ -117,6 +117,8 @@ def retry(
         out = q.retry(ing, ids, overrides=overrides)
     except MappingError as exc:
         fail(str(exc))
+    audit_cli(platform(), "quarantine.retry", "ok", tuple(f"quarantine:{i}" for i in (ids or [])[:50]),
+              corrected=sorted(overrides), mapping=mapping is not None, **dict(out.__dict__))
     console.print(
         f"retried {out.retried}: resolved {out.resolved}, duplicates {out.duplicates}, "
         f"still rejected {out.still_rejected}"

@@ -7,11 +7,11 @@ import shutil
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, HTTPException, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from sqlalchemy import func, select
 
 from lianfang.api.deps import IngestorDep, PageDep, PlatformDep
-from lianfang.api.security import Steward, StewardOrAdmin, steward_city
+from lianfang.api.security import Steward, StewardOrAdmin, record, steward_city
 from lianfang.api.timefmt import localise
 
 router = APIRouter(tags=["ingestion"])
@@ -28,6 +28,7 @@ def safe_upload_name(name: str | None) -> str:
 
 @router.post("/ingest")
 def push(
+    request: Request,
     who: Steward,
     plat: PlatformDep,
     ing: IngestorDep,
@@ -59,6 +60,9 @@ def push(
         result = ing.ingest(saved, mapping=chosen, origin="api")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    record(request, who, "ingest.push", "ok" if result.ok else "failed", (f"batch:{result.batch_id}",),
+           result_count=result.total("accepted"), mapping=chosen.ref, files=len(result.files),
+           read=result.total("read"), quarantined=result.total("quarantined"), duplicates=result.total("duplicates"))
     return result.as_dict()
 
 

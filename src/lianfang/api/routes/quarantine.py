@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from lianfang.api.deps import IngestorDep, PageDep
-from lianfang.api.security import Steward, steward_city
+from lianfang.api.security import Steward, record, steward_city
 from lianfang.api.timefmt import localise
 from lianfang.ingest import quarantine as q
 
@@ -54,7 +54,7 @@ def list_quarantine(
 
 
 @router.get("/quarantine/{item_id}")
-def show_quarantine(item_id: int, who: Steward, ing: IngestorDep) -> dict[str, Any]:
+def show_quarantine(item_id: int, request: Request, who: Steward, ing: IngestorDep) -> dict[str, Any]:
     """One entry; values feeding personal fields (and unknown columns) are masked."""
     found = q.get_item(ing, item_id)
     home = steward_city(who)
@@ -62,11 +62,12 @@ def show_quarantine(item_id: int, who: Steward, ing: IngestorDep) -> dict[str, A
         raise HTTPException(404, f"no quarantine entry {item_id}")
     item, fields, raw = found
     masked = q.masked_fields(ing, item, fields)
+    record(request, who, "quarantine.view", "masked", (f"quarantine:{item_id}",), result_count=1)
     return {**localise(item.as_dict(), ing.tz), "fields": masked, "raw_bytes": len(raw)}
 
 
 @router.post("/quarantine/retry")
-def retry_quarantine(body: RetryRequest, who: Steward, ing: IngestorDep) -> dict[str, int]:
+def retry_quarantine(body: RetryRequest, request: Request, who: Steward, ing: IngestorDep) -> dict[str, int]:
     """Re-process entries through the current mappings, with optional source-field corrections."""
     home = steward_city(who)
     if home is not None:
@@ -75,4 +76,6 @@ def retry_quarantine(body: RetryRequest, who: Steward, ing: IngestorDep) -> dict
             if found is None or found[0].city_code != home:
                 raise HTTPException(404, f"no quarantine entry {item_id}")
     out = q.retry(ing, body.ids, overrides=body.overrides)
+    record(request, who, "quarantine.retry", "ok", tuple(f"quarantine:{i}" for i in body.ids[:50]),
+           result_count=len(body.ids), corrected=sorted(body.overrides), **dict(out.__dict__))
     return dict(out.__dict__)
