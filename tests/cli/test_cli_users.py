@@ -72,3 +72,22 @@ def test_add_list_disable_reset_and_tokens(plat: Platform) -> None:
 def test_unknown_user_is_a_clear_error(plat: Platform) -> None:
     out = runner.invoke(app, ["users", "disable", "nobody"])
     assert out.exit_code == 1 and "no user 'nobody'" in out.output
+
+
+def test_identity_is_stored_as_digests_only(plat: Platform) -> None:
+    from lianfang.crypto import BlindIndex
+    from lianfang.identity.directory import family_digest
+
+    runner.invoke(app, ["users", "add", "bj_off", "--name", "张警官", "--unit", "360101", "--role", "officer"])
+    out = runner.invoke(app, ["users", "identity", "bj_off"], input="11010519491231002x\n张三\n岚江省滨江市江南区1号\n")
+    assert out.exit_code == 0, out.output
+    assert "11010519491231002" not in out.output and "张三" not in out.output
+    blind = BlindIndex(plat.keyring)
+    with plat.engine.connect() as conn:
+        row = conn.execute(text("SELECT person_bidx, family_bidx FROM app_user WHERE username = 'bj_off'")).one()
+        everything = " ".join(str(r) for r in conn.execute(text("SELECT * FROM app_user")))
+    assert bytes(row[0]) == blind.digest("citizen_id", "11010519491231002X")
+    assert bytes(row[1]) == family_digest(blind, "张四", "岚江省滨江市江南区1号")  # same surname, same address
+    assert "张三" not in everything and "江南区" not in everything
+    bad = runner.invoke(app, ["users", "identity", "bj_off"], input="110105194912310021\n张三\n某地\n")
+    assert bad.exit_code == 1 and "citizen_id.check_digit" in bad.output

@@ -158,3 +158,35 @@ def revoke_token(token_id: int) -> None:
         fail(f"no live token {token_id}")
     _audit(plat, "admin.token_revoke", f"token:{token_id}")
     console.print(f"token {token_id} revoked 已吊销")
+
+
+@app.command("identity")
+def identity(username: str) -> None:
+    """Register a user's own citizen ID, surname and registered address — as blind indexes only.
+
+    The values are typed at hidden prompts (never on the command line, where the process
+    list would show them) and only their HMAC-SM3 digests are stored, so that looking up
+    oneself or one's family raises an alarm.
+    """
+    from lianfang.crypto import BlindIndex
+    from lianfang.standard.types import VALUE_TYPES, Context, InvalidValue
+
+    plat = platform()
+    plat.migrate()
+    if plat.directory.get(username) is None:
+        fail(f"no user {username!r}")
+    raw_id = typer.prompt("公民身份号码 citizen ID", hide_input=True)
+    name = typer.prompt("姓名 name", hide_input=True)
+    address = typer.prompt("户籍地址 registered address", hide_input=True)
+    field = plat.standard.category("person").field("citizen_id")
+    normalise = VALUE_TYPES["citizen_id"].compile(field, None, Context(tz=plat.tz))
+    try:
+        citizen_id = str(normalise(raw_id.strip()))
+    except InvalidValue as exc:
+        fail(f"citizen ID: {exc.code}")
+    plat.directory.set_identity(username, BlindIndex(plat.keyring), citizen_id=citizen_id, name=name,
+                                address=address)
+    user = plat.directory.get(username)
+    assert user is not None
+    _audit(plat, "admin.user_identity", f"user:{user.id}")
+    console.print(f"{username}: identity digests stored (self and family lookups will raise alarms)")
