@@ -194,8 +194,10 @@ class AlarmEngine:
         e = self.events.c
         today = self._day_start(ev.at_ms)
         with self.engine.connect() as conn:
+            # up to this event only: evaluation may lag behind appends, and history may be loaded in bulk
             count = conn.execute(select(func.count()).where(
-                e.user_id == ev.user_id, e.at_ms >= today, e.action.startswith("data."))).scalar_one()
+                e.user_id == ev.user_id, e.at_ms >= today, e.at_ms <= ev.at_ms, e.seq <= seq,
+                e.action.startswith("data."))).scalar_one()
             if count < p["min_reads"]:
                 return False
             since = today - p["baseline_days"] * DAY_MS
@@ -224,7 +226,8 @@ class AlarmEngine:
         window = p["window_minutes"] * 60_000
         with self.engine.connect() as conn:
             seqs = [r[0] for r in conn.execute(select(e.seq).where(
-                e.user_id == ev.user_id, e.at_ms > ev.at_ms - window, e.at_ms <= ev.at_ms, e.outcome.in_(DENIED),
+                e.user_id == ev.user_id, e.at_ms > ev.at_ms - window, e.at_ms <= ev.at_ms, e.seq <= seq,
+                e.outcome.in_(DENIED),
             ).order_by(e.seq))]  # fmt: skip
         if len(seqs) < p["count"]:
             return False
@@ -273,7 +276,7 @@ class AlarmEngine:
             pattern = json.dumps(target)  # targets are stored as a JSON list
             with self.engine.connect() as conn:
                 users = conn.execute(select(func.count(func.distinct(e.user_id))).where(
-                    e.at_ms > ev.at_ms - window, e.at_ms <= ev.at_ms, e.action.startswith("data."),
+                    e.at_ms > ev.at_ms - window, e.at_ms <= ev.at_ms, e.seq <= seq, e.action.startswith("data."),
                     e.target.contains(pattern),
                 )).scalar_one()  # fmt: skip
             if users >= p["users"] and self._raise(

@@ -141,3 +141,44 @@ def code(username: str) -> None:
         fail(f"{username!r} is not a demo account made by `lianfang demo users`")
     remaining = 30 - int(time.time()) % 30
     console.print(f"{code_at(secret, time.time())}  (valid {remaining}s more)")
+
+
+@app.command("traffic")
+def traffic(
+    days: int = typer.Option(14, help="Calendar days of ordinary use to replay (working days only)."),
+    seed: int = typer.Option(11),
+) -> None:
+    """Replay ordinary use by the demo staff into the audit trail and report the alarms it raises.
+
+    Needs the ingested demo province (persons and cases) and `lianfang demo users`.
+    The figure printed is the false-alarm rate of the rules on ordinary traffic.
+    """
+    from collections import Counter
+    from datetime import datetime
+
+    from sqlalchemy import func, select
+
+    from lianfang.cli.common import platform
+    from lianfang.demo.traffic import normal_traffic
+
+    plat = platform()
+    plat.migrate()
+    persons_t, cases_t = plat.metadata.tables["rec_person"], plat.metadata.tables["rec_case"]
+    with plat.engine.connect() as conn:
+        persons = [(int(i), str(c)) for i, c in conn.execute(select(persons_t.c.id, persons_t.c.city_code))]
+        cases = [str(c) for (c,) in conn.execute(select(cases_t.c.case_no).where(cases_t.c.case_no.is_not(None)))]
+        last_alarm = conn.execute(select(func.max(plat.alarms.alarms.c.id))).scalar() or 0
+    staff = [u for u in plat.directory.list() if u.active]
+    if not persons or not cases or not staff:
+        fail("ingest the demo province and run `lianfang demo users` first")
+    events = list(normal_traffic(staff, persons, cases, end=datetime.now(plat.tz), days=days, tz=plat.tz, seed=seed))
+    for i in range(0, len(events), 2000):
+        plat.audit.append(events[i : i + 2000])
+    plat.alarm_worker.drain()
+    raised = [a for a in plat.alarms.list(status=None, limit=1_000_000) if int(a["id"]) > last_alarm]
+    by_rule = Counter(str(a["rule"]) for a in raised)
+    user_days = len({(e.user_id, e.at_ms // 86_400_000) for e in events})
+    console.print(f"{len(events):,} events by {len(staff)} staff over {days} days ({user_days:,} user-days)")
+    console.print(f"alarms raised 告警: {len(raised)} — {dict(by_rule) or 'none'}")
+    console.print(f"false-alarm rate: {len(raised) / max(1, user_days):.2%} of user-days, "
+                  f"{len(raised) / max(1, len(events)):.3%} of events")
