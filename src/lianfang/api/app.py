@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
 
 from lianfang import __version__
 from lianfang.api.routes import access, audit, auth, health, ingestion, quarantine, records, standard
 from lianfang.ingest.pipeline import Ingestor
 from lianfang.platform import Platform
+from lianfang.web import routes as web_routes
 
 
 def create_app(platform: Platform) -> FastAPI:
@@ -32,4 +37,19 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(access.router, prefix="/api/v1")
     app.include_router(records.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
+    app.include_router(web_routes.router)
+    app.mount("/static", StaticFiles(directory=Path(web_routes.__file__).with_name("static")), name="static")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if not request.url.path.startswith(("/docs", "/redoc")):  # the API explorer loads its own assets
+            response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")  # pages and answers may hold personal data
+        return response
+
     return app
