@@ -98,3 +98,17 @@ def test_admin_duties_are_separate() -> None:
         parse_roles(["officer", "root"])
     with pytest.raises(RoleError, match="at least one role"):
         parse_roles([])
+
+
+def test_masking_is_configurable_within_limits() -> None:
+    from lianfang.policy.masking import mask_value
+
+    cfg = parse_policy(with_("masking", {"id_head": 4, "id_tail": 2, "name_keep": 1}))
+    assert mask_value("citizen_id", "11010519491231002X", cfg.masking) == "1101************2X"
+    assert load_policy().masking.id_head == 6
+    with pytest.raises(PolicyError, match="hide most of its digits"):
+        parse_policy(with_("masking", {"id_head": 8, "id_tail": 6}))
+    with pytest.raises(PolicyError, match="unknown keys"):
+        parse_policy(with_("masking", {"id_middle": 3}))
+    with pytest.raises(PolicyError, match="0 to 8"):
+        parse_policy(with_("masking", {"phone_head": -1}))

@@ -184,7 +184,7 @@ class RecordReader:
             elif d.effect is Effect.MASK and fld.personal and fld.searchable:
                 clear = self._value(fld.name, fld.type, fld.encrypted, m)
                 if clear is not None:
-                    view.masked[fld.name] = mask_value(fld.type, clear)
+                    view.masked[fld.name] = mask_value(fld.type, clear, self.policy.masking)
                 else:
                     view.withheld.append(fld.name)
             else:

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from lianfang.policy.masking import MaskRules
 from lianfang.policy.roles import Role
 from lianfang.standard.levels import Level, parse_level
 
@@ -69,6 +70,7 @@ class PolicyConfig:
     roles: Mapping[Role, RoleReach]
     approvers: Mapping[Level, frozenset[Role]]
     cities: Mapping[str, CityRules]
+    masking: MaskRules = field(default_factory=MaskRules)
 
     def reach(self, role: Role, owner_city: str) -> RoleReach:
         """The role's reach over data owned by ``owner_city``, after that city's tightening."""
@@ -91,7 +93,8 @@ class PolicyConfig:
         return roles
 
 
-_TOP_KEYS = {"version", "purposes", "case_number_from", "roles", "approvers", "cities"}
+_TOP_KEYS = {"version", "purposes", "case_number_from", "roles", "approvers", "cities", "masking"}
+_MASK_KEYS = {"id_head", "id_tail", "phone_head", "phone_tail", "name_keep", "text_keep"}
 _REACH_KEYS = ("own", "other", "hits")
 _CITY = re.compile(r"^\d{6}$")
 
@@ -145,7 +148,20 @@ def _looser(city: Reach, base: Reach) -> bool:
     return base is None or city.rank > base.rank
 
 
+def _masking(raw: Any) -> MaskRules:
+    rules = _keys(raw, _MASK_KEYS, "policy.masking", required=False)
+    for key, value in rules.items():
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 8:
+            raise PolicyError(f"policy.masking.{key}: a number of characters from 0 to 8")
+    masked = MaskRules(**rules)
+    if masked.id_head + masked.id_tail > 10 or masked.phone_head + masked.phone_tail > 7:
+        raise PolicyError("policy.masking: a masked ID or phone number must hide most of its digits")
+    return masked
+
+
 def parse_policy(raw: Any) -> PolicyConfig:
+    if isinstance(raw, dict) and "masking" not in raw:
+        raw = {**raw, "masking": {}}
     top = _keys(raw, _TOP_KEYS, "policy")
     if top["version"] != 1:
         raise PolicyError(f"policy.version: unsupported version {top['version']!r}")
@@ -199,6 +215,7 @@ def parse_policy(raw: Any) -> PolicyConfig:
         roles=roles,
         approvers=approvers,
         cities=cities,
+        masking=_masking(top["masking"] or {}),
     )
 
 
