@@ -15,6 +15,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from access_oracle import GRANT_STATES, ORDER, expected  # registered by conftest.py
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -223,3 +224,31 @@ def test_object_level_authorisation_and_mass_assignment(platform: Platform, tmp_
     # the grant names this record only: the 云州 top-secret record stays hidden
     assert bj.get(f"/api/v1/records/person/{records[(YUNZHOU, Level.TOP_SECRET)]}", params=params
                   ).status_code == 404
+
+
+def test_raising_a_record_protects_it_at_once(platform: Platform, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from lianfang.cli import app
+
+    records = seed_records(platform, tmp_path)
+    witness = records[(BINJIANG, Level.SENSITIVE)]
+    now = int(time.time() * 1000)
+    accounts["bj_inv3"] = platform.directory.add("bj_inv3", display_name="x", unit_code=BINJIANG, unit_name="x",
+                                                 roles=["investigator"], now_ms=now, password=PASSWORD).totp_secret
+    client = signed_in_client(platform, "bj_inv3")
+    params = {"purpose": "case_investigation", "case_no": CASE}
+    assert client.get(f"/api/v1/records/person/{witness}", params=params).json()["access"] == "allow"
+    monkeypatch.setenv("LIANFANG_VAR_DIR", str(platform.settings.var_dir))
+    monkeypatch.setenv("LIANFANG_DATABASE_URL", platform.settings.resolved_database_url())
+    out = CliRunner().invoke(app, ["records", "classify", "person", str(witness), "top_secret", "--reason",
+                                   "受保护证人 王五"])
+    assert out.exit_code == 0, out.output
+    assert client.get(f"/api/v1/records/person/{witness}", params=params).status_code == 404  # hidden at once
+    bad = CliRunner().invoke(app, ["records", "classify", "person", str(witness), "internal", "--reason", "x"])
+    assert bad.exit_code == 1 and "at least sensitive" in bad.output
+    with platform.engine.connect() as conn:
+        rows = conn.execute(text("SELECT * FROM audit_event WHERE action = 'admin.classify'"))
+        trail = " ".join(str(r) for r in rows)
+    assert "top_secret" in trail and "王五" not in trail

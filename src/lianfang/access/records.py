@@ -256,4 +256,30 @@ class RecordReader:
         )
 
 
-__all__ = ["RecordHidden", "RecordReader", "RecordView", "RequestRefused", "subjects_of"]
+
+
+def classify(
+    engine: Engine, metadata: MetaData, standard: Standard, category: str, record_id: int, level: Level
+) -> tuple[Level, Level]:
+    """Raise (or restore) one record's classification; returns (before, after).
+
+    A record can be raised above its category's default (a protected witness becomes
+    top secret) and brought back down to that default, never below it.
+    """
+    try:
+        cat = standard.category(category)
+    except KeyError:
+        raise RecordHidden(f"no category {category!r}") from None
+    if level.rank < cat.default_level.rank:
+        raise ValueError(f"{category} records are at least {cat.default_level.value}; {level.value} would lower them")
+    table = metadata.tables[record_table_name(category)]
+    with engine.connect() as conn:
+        before = conn.execute(select(table.c.classification).where(table.c.id == record_id)).scalar()
+    if before is None:
+        raise RecordHidden(f"no {category} record {record_id}")
+    with engine.begin() as conn:
+        conn.execute(table.update().where(table.c.id == record_id).values(classification=level.value))
+    return parse_level(before), level
+
+
+__all__ = ["RecordHidden", "RecordReader", "RecordView", "RequestRefused", "classify", "subjects_of"]

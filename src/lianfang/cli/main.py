@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from lianfang.cli import audit_cmd, data_cmds, demo_cmd, ingest_cmd, quarantine_cmd, standard_cmd, users_cmd
+from lianfang.cli import (
+    audit_cmd,
+    data_cmds,
+    demo_cmd,
+    ingest_cmd,
+    quarantine_cmd,
+    records_cmd,
+    standard_cmd,
+    users_cmd,
+)
 from lianfang.cli.common import console, platform
 
 app = typer.Typer(
@@ -21,6 +30,7 @@ app.add_typer(data_cmds.keys_app, name="keys", help="The master key (kept outsid
 app.add_typer(audit_cmd.app, name="audit", help="The audit trail: verify, checkpoint, purge.")
 app.add_typer(users_cmd.app, name="users", help="Accounts: add, list, disable, enable, reset.")
 app.add_typer(users_cmd.tokens_app, name="tokens", help="API tokens for system-to-system calls.")
+app.add_typer(records_cmd.app, name="records", help="Stored records: classification.")
 app.command("ingest")(ingest_cmd.ingest)
 
 
