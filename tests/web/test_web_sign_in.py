@@ -81,3 +81,14 @@ def test_sign_in_home_and_sign_out(browser: TestClient, secret: str, platform: P
     with platform.engine.connect() as conn:
         actions = [r[0] for r in conn.execute(text("SELECT action FROM audit_event ORDER BY seq"))]
     assert actions == ["auth.sign_in", "auth.sign_out"]  # the web and the API share sign-in and its trail
+
+
+def test_nothing_is_fetched_from_the_internet(browser: TestClient) -> None:
+    """The API explorer and the pages use vendored assets only (the network is closed in service)."""
+    docs = browser.get("/docs")
+    assert docs.status_code == 200 and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.text
+    for page in (docs.text, browser.get("/sign-in").text):
+        assert not re.search(r"(src|href)=[\"']https?://", page), "an external asset"
+    asset = browser.get("/static/vendor/swagger-ui/swagger-ui-bundle.js")
+    assert asset.status_code == 200 and len(asset.content) > 100_000
+    assert browser.get("/redoc").status_code == 404

@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from lianfang import __version__
@@ -20,6 +22,8 @@ def create_app(platform: Platform) -> FastAPI:
         title="lianfang 联防 API",
         version=__version__,
         description="Provincial public-security data sharing platform.",
+        docs_url=None,  # served below from vendored assets: the default pulls Swagger UI from a CDN
+        redoc_url=None,
     )
     app.state.platform = platform
     app.state.ingestor = Ingestor(
@@ -38,6 +42,18 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(records.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
     app.include_router(web_routes.router)
+
+    @app.get("/docs", include_in_schema=False)
+    def api_explorer() -> HTMLResponse:
+        vendor = "/static/vendor/swagger-ui"
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="lianfang 联防 API",
+            swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
+            swagger_css_url=f"{vendor}/swagger-ui.css",
+            swagger_favicon_url=f"{vendor}/favicon-32x32.png",
+        )
+
     app.mount("/static", StaticFiles(directory=Path(web_routes.__file__).with_name("static")), name="static")
 
     @app.middleware("http")
@@ -46,7 +62,7 @@ def create_app(platform: Platform) -> FastAPI:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if not request.url.path.startswith(("/docs", "/redoc")):  # the API explorer loads its own assets
+        if request.url.path != "/docs":  # the API explorer starts itself with an inline script
             response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
         if not request.url.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")  # pages and answers may hold personal data
