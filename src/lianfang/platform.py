@@ -128,7 +128,10 @@ class Platform:
         return load_mappings([*builtin_mapping_files(), *self.extra_mapping_paths], self.standard)
 
     def close(self) -> None:
-        """Finish alarm evaluation and close the database connections, if any were opened."""
+        """Commit pending audit events, finish alarm evaluation, close the database connections."""
+        audit = self.__dict__.get("audit")
+        if audit is not None:
+            audit.close()
         worker = self.__dict__.get("alarm_worker")
         if worker is not None:
             worker.close()

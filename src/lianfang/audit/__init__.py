@@ -8,6 +8,7 @@ statements and their export), ``verify`` and ``retention``.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 
@@ -41,12 +42,32 @@ class Audit:
         self.checkpoints = metadata.tables["audit_checkpoint"]
         self.trail = AuditTrail(engine, keyring, self.events, self.checkpoints, on_failure=on_failure,
                                 on_append=on_append)
+        self._committer: GroupCommitter | None = None
+        self._start = threading.Lock()
 
     def append(self, events: Sequence[AuditEvent]) -> list[int]:
         return self.trail.append(events)
 
     def record(self, event: AuditEvent) -> int:
-        return self.trail.append([event])[0]
+        """Append one event, durably, sharing the commit with concurrent callers (group commit).
+
+        Returns its sequence number; raises :class:`AuditUnavailable` (the caller refuses
+        the access) or :class:`PersonalDataInAudit` (for this event alone).
+        """
+        committer = self._committer
+        if committer is None:
+            with self._start:
+                if self._committer is None:
+                    self._committer = GroupCommitter(self.trail)
+                committer = self._committer
+        return committer.record(event)
+
+    def close(self) -> None:
+        """Commit what is pending and stop the committer thread."""
+        with self._start:
+            if self._committer is not None:
+                self._committer.close()
+                self._committer = None
 
     def checkpoint(self, at_ms: int | None = None) -> Checkpoint:
         return take_checkpoint(self.engine, self.keyring, self.events, self.checkpoints, at_ms or now_ms())
