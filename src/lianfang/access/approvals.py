@@ -26,7 +26,7 @@ from lianfang.audit import Audit, AuditEvent
 from lianfang.crypto import FieldCipher
 from lianfang.identity.directory import Directory, User
 from lianfang.policy.config import PolicyConfig
-from lianfang.policy.decision import Grant, Purpose, ScopeKind
+from lianfang.policy.decision import Grant, Purpose, ScopeKind, actor_reach
 from lianfang.policy.roles import Role
 from lianfang.standard.levels import Level, parse_level
 
@@ -163,7 +163,15 @@ class Approvals:
         now_ms: int,
         client: str | None = None,
     ) -> AccessRequest:
-        """File a request; it goes to the approvers' queues. Refusals raise AccessError('invalid')."""
+        """File a request; it goes to the approvers' queues. Refusals raise AccessError.
+
+        Roles that read no data at all (administrators, auditors) cannot ask for a grant:
+        a grant would open nothing for them, and asking is refused (``forbidden``).
+        """
+        reach = actor_reach(self.policy, user.actor(), owner_city if _CITY.match(owner_city) else "000000")
+        if reach.own is None and reach.other is None and reach.hits is None:
+            raise self._refuse(user, "access.request", "request:new", now_ms, client, "forbidden",
+                               "your role reads no records, so it cannot be granted access to them")
         problem = self._request_problem(owner_city, level, keys, purpose, hours)
         if problem is not None:
             raise self._refuse(user, "access.request", "request:new", now_ms, client, "invalid", problem)
