@@ -185,3 +185,20 @@ def test_framing_characters_are_refused(platform: Platform) -> None:
     for bad in ("a\x1fb", "a\x1eb", "a\x00b"):
         with pytest.raises(ValueError, match="control characters"):
             platform.audit.append([event(1, username=bad)])
+
+
+def test_digests_and_sealed_values_are_not_mistaken_for_ids(platform: Platform) -> None:
+    """A hex digest or base64 ciphertext can hold 15 digits in a row by chance; it is not an ID."""
+    digest = "619000a99512bc8d580457124975615b"  # holds "580457124975615", seen in a real run
+    ev = event(1, target=("person:42", f"bidx:{digest}"),
+               detail={"person_digest": digest, "reason_enc": "QUJDMTEwMTA1MTk0OTEyMzEwMDJY"})
+    assert platform.audit.record(ev) == 1
+    with pytest.raises(PersonalDataInAudit):
+        platform.audit.record(event(2, detail={"note": "嫌疑人 110105194912310021"}))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=16, max_size=16))
+def test_no_digest_is_refused(raw: bytes) -> None:
+    AuditEvent(action="data.view", outcome="allow", at_ms=1, target=(f"bidx:{raw.hex()}",),
+               detail={"person_digest": raw.hex(), "family_digest": raw[::-1].hex()}).checked()
