@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,28 +11,19 @@ from typer.testing import CliRunner
 
 from lianfang.audit import AuditEvent
 from lianfang.cli import app
-from lianfang.cli.common import console, err_console
 from lianfang.platform import Platform
-from lianfang.settings import Settings
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def plat(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[Platform]:
-    monkeypatch.setenv("LIANFANG_VAR_DIR", str(settings.var_dir))
-    monkeypatch.setenv("LIANFANG_DATABASE_URL", settings.resolved_database_url())
-    console.width = err_console.width = 200
-    assert runner.invoke(app, ["keys", "init"]).exit_code == 0
-    p = Platform(Settings())
-    p.migrate()
+def plat(cli_platform: Platform) -> Platform:
     now = int(time.time() * 1000)
-    p.audit.append(
+    cli_platform.audit.append(
         [AuditEvent(action="data.search", outcome="ok", at_ms=now + i, user_id=1, target=(f"person:{i}",))
          for i in range(25)]
     )
-    yield p
-    p.engine.dispose()
+    return cli_platform
 
 
 def test_checkpoint_verify_and_detect_tampering(plat: Platform, tmp_path: Path) -> None:

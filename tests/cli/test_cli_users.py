@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
 from lianfang.cli import app
-from lianfang.cli.common import console, err_console
 from lianfang.platform import Platform
-from lianfang.settings import Settings
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def plat(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[Platform]:
-    monkeypatch.setenv("LIANFANG_VAR_DIR", str(settings.var_dir))
-    monkeypatch.setenv("LIANFANG_DATABASE_URL", settings.resolved_database_url())
-    console.width = err_console.width = 200
-    assert runner.invoke(app, ["keys", "init"]).exit_code == 0
-    p = Platform(Settings())
-    yield p
-    p.close()
+def plat(cli_platform: Platform) -> Platform:
+    return cli_platform
 
 
 def test_add_list_disable_reset_and_tokens(plat: Platform) -> None:

@@ -11,7 +11,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from lianfang.audit import RetentionError
 from lianfang.audit.checkpoint import Checkpoint, export_checkpoint, read_checkpoint
-from lianfang.cli.common import console, fail, platform
+from lianfang.cli.common import audit_cli, console, fail, platform
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -124,22 +124,17 @@ def dispose(
     note: str = typer.Option(..., "--note", help="What was found."),
 ) -> None:
     """Record an auditor's disposition of an open alarm (audited)."""
-    import getpass
     import time
-
-    from lianfang.audit import AuditEvent
 
     plat = platform()
     plat.migrate()
-    now = int(time.time() * 1000)
     try:
-        done = plat.alarms.dispose(alarm_id, status=as_, note=note, by_user=None, at_ms=now)
+        done = plat.alarms.dispose(alarm_id, status=as_, note=note, by_user=None, at_ms=int(time.time() * 1000))
     except ValueError as exc:
         fail(str(exc))
     if not done:
         fail(f"no open alarm {alarm_id}")
-    plat.audit.record(AuditEvent(action="audit.alarm_dispose", outcome=as_, at_ms=now, target=(f"alarm:{alarm_id}",),
-                                 client=f"cli:{getpass.getuser()}"[:64]))
+    audit_cli(plat, "audit.alarm_dispose", as_, (f"alarm:{alarm_id}",))
     console.print(f"alarm {alarm_id}: {as_}")
 
 

@@ -6,17 +6,14 @@ New and reset credentials are printed once and stored only as hashes/ciphertext.
 
 from __future__ import annotations
 
-import getpass
 import time
 
 import typer
 from rich.table import Table
 
-from lianfang.audit import AuditEvent
-from lianfang.cli.common import console, fail, platform
+from lianfang.cli.common import audit_cli, console, fail, platform
 from lianfang.identity import Credentials, DirectoryError
 from lianfang.identity.tokens import SCOPES
-from lianfang.platform import Platform
 
 app = typer.Typer(no_args_is_help=True)
 tokens_app = typer.Typer(no_args_is_help=True)
@@ -24,19 +21,6 @@ tokens_app = typer.Typer(no_args_is_help=True)
 
 def _now() -> int:
     return int(time.time() * 1000)
-
-
-def _audit(plat: Platform, action: str, target: str, **detail: object) -> None:
-    plat.audit.record(
-        AuditEvent(
-            action=action,
-            outcome="ok",
-            at_ms=_now(),
-            target=(target,),
-            client=f"cli:{getpass.getuser()}"[:64],
-            detail=dict(detail),
-        )
-    )
 
 
 def _show(cred: Credentials) -> None:
@@ -68,7 +52,7 @@ def add(
         fail(str(exc))
     user = plat.directory.get(username)
     assert user is not None
-    _audit(plat, "admin.user_add", f"user:{user.id}", roles=sorted(r.value for r in user.roles), unit=unit)
+    audit_cli(plat, "admin.user_add", "ok", (f"user:{user.id}",), roles=sorted(r.value for r in user.roles), unit=unit)
     _show(cred)
 
 
@@ -97,7 +81,7 @@ def disable(username: str) -> None:
         user = plat.directory.disable(username, now_ms=_now())
     except DirectoryError as exc:
         fail(str(exc))
-    _audit(plat, "admin.user_disable", f"user:{user.id}")
+    audit_cli(plat, "admin.user_disable", "ok", (f"user:{user.id}",))
     console.print(f"{username}: disabled 已停用; sessions ended")
 
 
@@ -110,7 +94,7 @@ def enable(username: str) -> None:
         user = plat.directory.enable(username)
     except DirectoryError as exc:
         fail(str(exc))
-    _audit(plat, "admin.user_enable", f"user:{user.id}")
+    audit_cli(plat, "admin.user_enable", "ok", (f"user:{user.id}",))
     console.print(f"{username}: active 已启用")
 
 
@@ -125,7 +109,7 @@ def reset(username: str) -> None:
         fail(str(exc))
     user = plat.directory.get(username)
     assert user is not None
-    _audit(plat, "admin.user_reset", f"user:{user.id}")
+    audit_cli(plat, "admin.user_reset", "ok", (f"user:{user.id}",))
     _show(cred)
 
 
@@ -143,7 +127,7 @@ def create_token(
         tok, secret = plat.tokens.create(username, name, set(scope), days=days, now_ms=_now())
     except DirectoryError as exc:
         fail(str(exc))
-    _audit(plat, "admin.token_create", f"token:{tok.id}", scopes=sorted(tok.scopes), days=days)
+    audit_cli(plat, "admin.token_create", "ok", (f"token:{tok.id}",), scopes=sorted(tok.scopes), days=days)
     console.print(f"token {tok.id} for {username}, scopes {', '.join(sorted(tok.scopes))}, {days} days:")
     console.print(f"[bold]{secret}[/]")
     console.print("[yellow]shown once 仅显示一次[/]: send it as 'Authorization: Bearer <token>'")
@@ -156,7 +140,7 @@ def revoke_token(token_id: int) -> None:
     plat.migrate()
     if not plat.tokens.revoke(token_id, now_ms=_now()):
         fail(f"no live token {token_id}")
-    _audit(plat, "admin.token_revoke", f"token:{token_id}")
+    audit_cli(plat, "admin.token_revoke", "ok", (f"token:{token_id}",))
     console.print(f"token {token_id} revoked 已吊销")
 
 
@@ -188,5 +172,5 @@ def identity(username: str) -> None:
                                 address=address)
     user = plat.directory.get(username)
     assert user is not None
-    _audit(plat, "admin.user_identity", f"user:{user.id}")
+    audit_cli(plat, "admin.user_identity", "ok", (f"user:{user.id}",))
     console.print(f"{username}: identity digests stored (self and family lookups will raise alarms)")

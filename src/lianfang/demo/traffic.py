@@ -47,19 +47,17 @@ def normal_traffic(
             continue
         events: list[AuditEvent] = []
         for u in readers:
-            role = ",".join(sorted(r.value for r in u.roles))
             start = day + timedelta(hours=8, minutes=rnd.randrange(0, 60))
             events.append(AuditEvent(action="auth.sign_in", outcome="ok", at_ms=int(start.timestamp() * 1000),
-                                     user_id=u.id, username=u.username, unit_code=u.unit_code, role=role,
-                                     client="10.36.0.1", detail={"reason": "password+totp"}))
+                                     **u.audit_fields(), client="10.36.0.1", detail={"reason": "password+totp"}))
             for _ in range(max(0, round(rnd.gauss(rates[u.id], rates[u.id] / 4)))):
                 at = day + timedelta(hours=8, minutes=30) + timedelta(seconds=rnd.randrange(0, int(9.5 * 3600)))
                 rid, city = persons[rnd.randrange(len(persons))]
                 own = city[:4] == u.unit_code[:4] or u.unit_code.endswith("0000")
                 outcome = "denied" if rnd.random() < 0.01 else ("allow" if own else "mask")
                 events.append(AuditEvent(
-                    action="data.view", outcome=outcome, at_ms=int(at.timestamp() * 1000), user_id=u.id,
-                    username=u.username, unit_code=u.unit_code, role=role, target=(f"person:{rid}",),
+                    action="data.view", outcome=outcome, at_ms=int(at.timestamp() * 1000), **u.audit_fields(),
+                    target=(f"person:{rid}",),
                     purpose="case_investigation", case_no=cases[rnd.randrange(len(cases))],
                     result_count=0 if outcome == "denied" else 1, client="10.36.0.1",
                     detail={"level": "sensitive", "owner_city": city},

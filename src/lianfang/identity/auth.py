@@ -79,10 +79,7 @@ class Authenticator:
                 action=action,
                 outcome=outcome,
                 at_ms=now_ms,
-                user_id=user.id if user else None,
-                username=user.username if user else None,
-                unit_code=user.unit_code if user else None,
-                role=",".join(sorted(r.value for r in user.roles)) if user else None,
+                **(user.audit_fields() if user else {}),
                 client=client,
                 detail={"reason": reason},
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -48,6 +49,15 @@ class User:
 
     def actor(self) -> Actor:
         return Actor(user_id=self.id, roles=self.roles, unit_code=self.unit_code)
+
+    @property
+    def role_text(self) -> str:
+        """The roles as stored and audited: sorted, comma-separated."""
+        return ",".join(sorted(r.value for r in self.roles))
+
+    def audit_fields(self) -> dict[str, Any]:
+        """Who acted, as :class:`~lianfang.audit.AuditEvent` fields."""
+        return {"user_id": self.id, "username": self.username, "unit_code": self.unit_code, "role": self.role_text}
 
 
 @dataclass(frozen=True)

@@ -82,8 +82,8 @@ def dispose(alarm_id: int, body: Disposition, who: Auditor, plat: PlatformDep) -
     if not plat.alarms.dispose(alarm_id, status=body.status, note=body.note, by_user=who.user.id, at_ms=now):
         raise HTTPException(404, f"no open alarm {alarm_id}")
     plat.audit.record(AuditEvent(
-        action="audit.alarm_dispose", outcome=body.status, at_ms=now, user_id=who.user.id,
-        username=who.user.username, unit_code=who.user.unit_code, role="auditor", target=(f"alarm:{alarm_id}",),
+        action="audit.alarm_dispose", outcome=body.status, at_ms=now, **who.user.audit_fields(),
+        target=(f"alarm:{alarm_id}",),
         client=who.client,
     ))  # fmt: skip
     return {"id": alarm_id, "status": body.status}
