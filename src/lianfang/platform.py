@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, MetaData, select
 
 from lianfang.access import Approvals
+from lianfang.access.projection import Projector
 from lianfang.access.records import RecordReader
 from lianfang.audit import Audit
 from lianfang.audit.alarms import AlarmEngine, AlarmWorker, UserFacts, load_alarm_config
@@ -115,9 +116,16 @@ class Platform:
         return Approvals(self.engine, self.metadata, self.directory, self.cipher, self.audit, self.policy)
 
     @cached_property
+    def blind(self) -> BlindIndex:
+        return BlindIndex(self.keyring)
+
+    @cached_property
+    def projector(self) -> Projector:
+        return Projector(self.standard, self.cipher, self.policy, self.tz)
+
+    @cached_property
     def records(self) -> RecordReader:
-        return RecordReader(self.engine, self.metadata, self.standard, self.cipher, self.policy, self.approvals,
-                            self.audit, self.tz, BlindIndex(self.keyring))
+        return RecordReader(self.engine, self.metadata, self.projector, self.approvals, self.audit, self.blind)
 
     @cached_property
     def policy(self) -> PolicyConfig:

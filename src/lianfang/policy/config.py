@@ -71,6 +71,12 @@ class PolicyConfig:
     approvers: Mapping[Level, frozenset[Role]]
     cities: Mapping[str, CityRules]
     masking: MaskRules = field(default_factory=MaskRules)
+    # categories read at least at this level on every path, whatever a record's own
+    # classification (sightings are movements, 行踪轨迹: personal, sensitive by default)
+    floors: Mapping[str, Level] = field(default_factory=dict)
+
+    def floor(self, category: str) -> Level:
+        return self.floors.get(category, Level.PUBLIC)
 
     def reach(self, role: Role, owner_city: str) -> RoleReach:
         """The role's reach over data owned by ``owner_city``, after that city's tightening."""
@@ -93,7 +99,8 @@ class PolicyConfig:
         return roles
 
 
-_TOP_KEYS = {"version", "purposes", "case_number_from", "roles", "approvers", "cities", "masking"}
+_TOP_KEYS = {"version", "purposes", "case_number_from", "roles", "approvers", "cities", "masking", "floors"}
+_CATEGORY = re.compile(r"^[a-z][a-z_]{0,39}$")
 _MASK_KEYS = {"id_head", "id_tail", "phone_head", "phone_tail", "name_keep", "text_keep"}
 _REACH_KEYS = ("own", "other", "hits")
 _CITY = re.compile(r"^\d{6}$")
@@ -160,8 +167,8 @@ def _masking(raw: Any) -> MaskRules:
 
 
 def parse_policy(raw: Any) -> PolicyConfig:
-    if isinstance(raw, dict) and "masking" not in raw:
-        raw = {**raw, "masking": {}}
+    if isinstance(raw, dict):
+        raw = {"masking": {}, "floors": {}, **raw}
     top = _keys(raw, _TOP_KEYS, "policy")
     if top["version"] != 1:
         raise PolicyError(f"policy.version: unsupported version {top['version']!r}")
@@ -216,7 +223,22 @@ def parse_policy(raw: Any) -> PolicyConfig:
         approvers=approvers,
         cities=cities,
         masking=_masking(top["masking"] or {}),
+        floors=_floors(top["floors"] or {}),
     )
+
+
+def _floors(raw: Any) -> dict[str, Level]:
+    if not isinstance(raw, dict):
+        raise PolicyError("policy.floors: expected a mapping of category to level")
+    out: dict[str, Level] = {}
+    for name, value in raw.items():
+        if not isinstance(name, str) or not _CATEGORY.match(name):
+            raise PolicyError(f"policy.floors: {name!r} is not a category name")
+        level = _reach(value, f"policy.floors.{name}")
+        if level is None:
+            raise PolicyError(f"policy.floors.{name}: 'none' is not a level")
+        out[name] = level
+    return out
 
 
 def load_policy(path: Path | None = None) -> PolicyConfig:

@@ -1,0 +1,207 @@
+"""Projecting a stored row through the policy: the one place values leave the store for a user.
+
+Every path that returns records — one record, search results, entity pages,
+trajectories, exports, watch-list hits, pushes — turns rows into what the caller
+may see with :meth:`Projector.project`:
+
+* the record-level decision (its classification raised to the category's policy
+  floor, its owning city, the user's roles, grants and purpose) says whether it is
+  readable, a masked hit, or not shown;
+* each field is then decided at ``max(record level, field level)``: allowed values
+  are decrypted and returned, identifying personal values of a masked field are
+  returned masked (``110105********002X``), everything else is withheld.
+
+Projection writes no audit event: each path records one event for what it returned
+(it knows the query, the counts and the record IDs) before returning it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from lianfang.crypto import FieldCipher
+from lianfang.identity.directory import User
+from lianfang.policy.config import PolicyConfig
+from lianfang.policy.decision import (
+    Actor,
+    Decision,
+    Effect,
+    Grant,
+    Purpose,
+    RecordRef,
+    ScopeKind,
+    decide,
+    effective_level,
+)
+from lianfang.policy.masking import mask_value
+from lianfang.standard import Category, Standard
+from lianfang.standard.levels import Level, parse_level
+from lianfang.store.codec import from_epoch_ms
+
+LINEAGE = ("file_id", "batch_id", "position", "source_record_id")
+_SUBJECT_TYPES = {"citizen_id": ScopeKind.PERSON, "plate": ScopeKind.VEHICLE, "case_no": ScopeKind.CASE}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One request's context: who reads, why, with which grants, when."""
+
+    user: User
+    actor: Actor
+    purpose: Purpose | None
+    grants: tuple[Grant, ...]
+    now_ms: int
+
+
+@dataclass
+class RecordView:
+    category: str
+    record_id: int
+    city_code: str
+    level: Level
+    effect: Effect  # allow: readable (fields may still be withheld); mask: a masked hit; deny: not shown
+    reason: str
+    values: dict[str, Any] = field(default_factory=dict)
+    masked: dict[str, str] = field(default_factory=dict)
+    withheld: list[str] = field(default_factory=list)
+    grant_ids: list[int] = field(default_factory=list)
+    lineage: dict[str, Any] | None = None
+    field_reasons: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def shown(self) -> bool:
+        return self.effect is not Effect.DENY
+
+    @property
+    def target(self) -> str:
+        return f"{self.category}:{self.record_id}"
+
+    def get(self, name: str) -> Any:
+        """A value as shown: in full, masked, or ``None`` when withheld."""
+        if name in self.values:
+            return self.values[name]
+        return self.masked.get(name)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "category": self.category,
+            "id": self.record_id,
+            "city_code": self.city_code,
+            "classification": self.level.value,
+            "access": self.effect.value,
+            "reason": self.reason,
+            "values": self.values,
+            "masked": self.masked,
+            "withheld": self.withheld,
+            "grants": self.grant_ids,
+        }
+        if self.lineage is not None:
+            out["lineage"] = self.lineage
+        if self.effect is Effect.MASK or self.withheld:
+            out["request_access"] = {
+                "owner_city": self.city_code,
+                "level": self.level.value,
+                "scope": ScopeKind.RECORDS.value,
+                "keys": [self.target],
+            }
+        return out
+
+
+def subjects_of(category: Category, row: Any) -> frozenset[tuple[ScopeKind, str]]:
+    """The grant scopes a stored row falls under: person (blind-index digest, hex), plate, case number.
+
+    Derived from the standard: every field of type citizen ID (through its blind index),
+    plate or case number names a subject, so a grant for a person also covers the
+    sightings matched to them and the cases naming them as suspect.
+    """
+    out: set[tuple[ScopeKind, str]] = set()
+    m = row._mapping
+    for fld in category.fields.values():
+        kind = _SUBJECT_TYPES.get(fld.type)
+        if kind is None:
+            continue
+        if fld.encrypted:
+            digest = m.get(f"{fld.name}_bidx")
+            if digest is not None:
+                out.add((kind, bytes(digest).hex()))
+        elif m.get(fld.name):
+            out.add((kind, str(m[fld.name])))
+    return frozenset(out)
+
+
+class Projector:
+    """Turns rows into :class:`RecordView` for one reader, deciding every field with :func:`decide`."""
+
+    def __init__(self, standard: Standard, cipher: FieldCipher, policy: PolicyConfig, tz: ZoneInfo):
+        unknown = sorted(set(policy.floors) - set(standard.categories))
+        if unknown:
+            raise ValueError(f"policy.floors names categories the standard lacks: {unknown}")
+        self.standard = standard
+        self.cipher = cipher
+        self.policy = policy
+        self.tz = tz
+
+    @staticmethod
+    def reading(user: User, purpose: Purpose | None, grants: Iterable[Grant], now_ms: int) -> Reading:
+        return Reading(user, user.actor(), purpose, tuple(grants), now_ms)
+
+    def ref(self, category: Category, row: Any) -> RecordRef:
+        """What the decision sees of a row: owner, level (raised to the category floor), subjects."""
+        m = row._mapping
+        level = effective_level(parse_level(m["classification"]), self.policy.floor(category.name))
+        return RecordRef(category.name, int(m["id"]), m["city_code"] or "", level, subjects_of(category, row))
+
+    def decide_record(self, reading: Reading, ref: RecordRef) -> Decision:
+        """The record-level decision: may this record be shown at all, in full or as a masked hit."""
+        return decide(self.policy, reading.actor, ref, Level.PUBLIC, reading.purpose, reading.grants,
+                      reading.now_ms)
+
+    def project(self, reading: Reading, category: str, row: Any, *, lineage: bool = True) -> RecordView:
+        """The row as ``reading``'s user may see it (``effect`` deny: nothing to show)."""
+        cat = self.standard.category(category)
+        ref = self.ref(cat, row)
+        top = self.decide_record(reading, ref)
+        view = RecordView(category, ref.record_id, ref.city_code, ref.level, top.effect, top.reason)
+        if top.effect is Effect.DENY:
+            return view
+        m = row._mapping
+        for fld in cat.fields.values():
+            d = decide(self.policy, reading.actor, ref, fld.level, reading.purpose, reading.grants, reading.now_ms)
+            view.field_reasons[d.reason] += 1
+            if d.grant_id is not None and d.grant_id not in view.grant_ids:
+                view.grant_ids.append(d.grant_id)
+            if d.effect is Effect.ALLOW:
+                view.values[fld.name] = self.value(fld.name, fld.type, fld.encrypted, m)
+            elif d.effect is Effect.MASK and fld.personal and fld.searchable:
+                clear = self.value(fld.name, fld.type, fld.encrypted, m)
+                if clear is not None:
+                    view.masked[fld.name] = mask_value(fld.type, clear, self.policy.masking)
+                else:
+                    view.withheld.append(fld.name)
+            else:
+                view.withheld.append(fld.name)
+        if top.effect is Effect.ALLOW and lineage:
+            view.lineage = {k: m[k] for k in LINEAGE}
+        return view
+
+    def value(self, name: str, ftype: str, encrypted: bool, m: Any) -> Any:
+        """One stored value in clear, as the API shows it (times ISO 8601 in the platform's zone)."""
+        if encrypted:
+            blob = m.get(f"{name}_enc")
+            return None if blob is None else self.cipher.decrypt(name, bytes(blob))
+        v = m.get(name)
+        if v is None:
+            return None
+        if ftype == "datetime":
+            return from_epoch_ms(int(v), self.tz).isoformat()
+        if isinstance(v, date):
+            return v.isoformat()
+        return v
+
+
+__all__ = ["LINEAGE", "Projector", "Reading", "RecordView", "subjects_of"]
