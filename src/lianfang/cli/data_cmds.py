@@ -67,6 +67,26 @@ def upgrade() -> None:
     console.print(f"schema up to date at {plat.engine.url.render_as_string(hide_password=True)}")
 
 
+@db_app.command("reindex-phonetic")
+def reindex_phonetic_cmd() -> None:
+    """Fill the sound-alike name index for records stored before it existed (resumable)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from lianfang.store.reindex import missing_sound_keys, reindex_phonetic
+
+    plat = platform()
+    todo = missing_sound_keys(plat.engine, plat.metadata, plat.standard)
+    if not todo:
+        console.print("every phonetic name already has its sound key")
+        return
+    with Progress(TextColumn("sound keys"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console) as bar:
+        task = bar.add_task("reindex", total=todo)
+        done = reindex_phonetic(plat.engine, plat.metadata, plat.standard, plat.cipher, plat.blind,
+                                progress=lambda n: bar.advance(task, n))
+    console.print(f"filled sound keys for {done} records")
+
+
 @keys_app.command("init")
 def init() -> None:
     """Create the master key file if it does not exist (never overwrites)."""

@@ -62,7 +62,7 @@ def _field_row(field: Field) -> str:
             field.level.value,
             flag[field.personal],
             flag[field.encrypted],
-            flag[field.searchable],
+            "✓ + sound" if field.phonetic else flag[field.searchable],
             f"`{field.code_table}`" if field.code_table else "",
         ]
     )
@@ -108,7 +108,9 @@ def render_markdown(standard: Standard) -> str:
         f"Standard version `{standard.version}`.",
         "",
         f"Classification levels, lowest first: {levels}. A field is stored encrypted (SM4) "
-        "when it is personal or its level is sensitive or above.",
+        "when it is personal or its level is sensitive or above. Searchable encrypted fields are "
+        "matched through a blind index (HMAC-SM3); \"✓ + sound\" marks a name also indexed by its "
+        "toneless pinyin, so that search finds names that sound the same (张伟, 张玮).",
         "",
         "Categories: "
         + ", ".join(f"{c.label.zh} (`{c.name}`)" for c in standard.categories.values())

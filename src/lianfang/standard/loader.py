@@ -39,6 +39,7 @@ _FIELD_KEYS = frozenset(
         "level",
         "personal",
         "searchable",
+        "phonetic",
         "code_table",
         "max_length",
         "min",
@@ -71,6 +72,8 @@ def _field(name: str, raw: dict[str, Any], cat: str, tables: dict[str, CodeTable
         raise StandardError(f"{where}: unknown code table {table!r}")
     if ftype != "code" and table is not None:
         raise StandardError(f"{where}: only code fields take a code_table")
+    if raw.get("phonetic") and not (ftype == "person_name" and raw.get("searchable")):
+        raise StandardError(f"{where}: only searchable person_name fields can be phonetic")
     return Field(
         name=name,
         type=ftype,
@@ -79,6 +82,7 @@ def _field(name: str, raw: dict[str, Any], cat: str, tables: dict[str, CodeTable
         required=bool(raw.get("required", False)),
         personal=bool(raw.get("personal", False)),
         searchable=bool(raw.get("searchable", False)),
+        phonetic=bool(raw.get("phonetic", False)),
         code_table=table,
         max_length=raw.get("max_length"),
         min=raw.get("min"),

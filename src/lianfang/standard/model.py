@@ -37,6 +37,7 @@ class Field:
     required: bool = False
     personal: bool = False
     searchable: bool = False
+    phonetic: bool = False  # also indexed by sound (toneless pinyin): see lianfang.standard.phonetic
     code_table: str | None = None
     max_length: int | None = None
     min: float | None = None

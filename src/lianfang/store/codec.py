@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from lianfang.crypto import BlindIndex, FieldCipher
 from lianfang.standard import Category
+from lianfang.standard.phonetic import phonetic_key
 
 
 def to_epoch_ms(value: datetime) -> int:
@@ -40,14 +41,25 @@ class RecordCodec:
         self._plain = [(f.name, f.type) for f in fields if not f.encrypted]
         self._times = {f.name for f in fields if f.type == "datetime" and not f.encrypted}
         self._secret = [(f.name, f.searchable) for f in fields if f.encrypted]
+        self._phonetic = frozenset(f.name for f in fields if f.encrypted and f.phonetic)
         self.columns: tuple[str, ...] = tuple(
             [name for name, _ in self._plain]
-            + [c for name, s in self._secret for c in ((f"{name}_enc", f"{name}_bidx") if s else (f"{name}_enc",))]
+            + [c for f in fields if f.encrypted for c in self._secret_columns(f.name, f.searchable)]
         )
         # key parts are taken from the encoded plain value (times as epoch ms) or, for
         # encrypted fields, from the clear text, so the digest never depends on a nonce
         self._key_fields = category.key
         self._key_purpose = f"key:{category.name}"
+
+    def _secret_columns(self, name: str, searchable: bool) -> tuple[str, ...]:
+        if not searchable:
+            return (f"{name}_enc",)
+        return (f"{name}_enc", f"{name}_bidx", *((f"{name}_pybidx",) if name in self._phonetic else ()))
+
+    @staticmethod
+    def phonetic_purpose(name: str) -> str:
+        """Blind-index purpose of a phonetic field's sound key (apart from its exact index)."""
+        return f"{name}:phonetic"
 
     # What a compiled ingestion row builder (lianfang.ingest.rows) must reproduce exactly.
     @property
@@ -125,18 +137,27 @@ class RecordCodec:
         cells: list[list[Any]] = [[] for _ in texts]
         for j, (name, searchable) in enumerate(self._secret):
             column = [t[j] for t in texts]
+            phonetic = name in self._phonetic
             if not any(t is not None for t in column):
-                width = 2 if searchable else 1
+                width = (2 + phonetic) if searchable else 1
                 for out in cells:
                     out += (None,) * width
                 continue
             blobs = self.cipher.encrypt_many(name, column)
             digests = self.blind.digest_many(name, column) if searchable else None
+            sounds = self.sound_digests(name, column) if phonetic else None
             for i, out in enumerate(cells):
                 out.append(blobs[i])
                 if digests is not None:
                     out.append(digests[i])
+                if sounds is not None:
+                    out.append(sounds[i])
         return cells
+
+    def sound_digests(self, name: str, texts: Sequence[str | None]) -> list[bytes | None]:
+        """Blind indexes of the names' toneless pinyin (None where there is no name or no sound)."""
+        keys = [None if t is None else (phonetic_key(t) or None) for t in texts]
+        return self.blind.digest_many(self.phonetic_purpose(name), keys)
 
     def encode(self, values_list: Sequence[Mapping[str, object]]) -> list[list[Any]]:
         """Rows as lists in ``columns`` order."""

@@ -9,6 +9,8 @@ hand-written DDL. Column conventions:
 * encrypted fields (personal, or sensitive and above) become ``<name>_enc``
   (SM4-GCM blob carrying its key version) and, when searchable, ``<name>_bidx``
   (16-byte HMAC-SM3 blind index) which is what exact-match search uses;
+* a ``phonetic`` name field also gets ``<name>_pybidx``: the blind index of its
+  toneless pinyin (:mod:`lianfang.standard.phonetic`), for sounds-alike search;
 * every row carries lineage: file, batch, position in the file, the source's own
   record ID and the SM3 hash of the raw record.
 """
@@ -64,7 +66,9 @@ def record_table_name(category: str) -> str:
 def column_names(fld: Field) -> tuple[str, ...]:
     """The physical columns a field occupies."""
     if fld.encrypted:
-        return (f"{fld.name}_enc", f"{fld.name}_bidx") if fld.searchable else (f"{fld.name}_enc",)
+        if not fld.searchable:
+            return (f"{fld.name}_enc",)
+        return (f"{fld.name}_enc", f"{fld.name}_bidx", *((f"{fld.name}_pybidx",) if fld.phonetic else ()))
     return (fld.name,)
 
 
@@ -203,6 +207,8 @@ def _add_record_table(metadata: MetaData, category: Category) -> Table:
             columns.append(Column(f"{fld.name}_enc", LargeBinary))
             if fld.searchable:
                 columns.append(Column(f"{fld.name}_bidx", LargeBinary(16)))
+            if fld.phonetic:
+                columns.append(Column(f"{fld.name}_pybidx", LargeBinary(16)))
         else:
             columns.append(_plain_column(fld))
     columns += [
@@ -222,6 +228,8 @@ def _add_record_table(metadata: MetaData, category: Category) -> Table:
         covered = any(cols[0] == col for cols in composite)
         if fld.searchable and not covered:
             Index(f"ix_{name}_{col}", table.c[col])
+        if fld.phonetic:
+            Index(f"ix_{name}_{fld.name}_pybidx", table.c[f"{fld.name}_pybidx"])
     return table
 
 
