@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -74,10 +75,11 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def fresh_database(backend: str, folder: Path) -> Iterator[str]:
+    """A migrated, empty database URL for ``backend`` (skips when PostgreSQL is unreachable)."""
     if backend == "sqlite":
-        yield f"sqlite:///{(tmp_path / 'var' / 'lianfang.db').as_posix()}"
+        yield f"sqlite:///{(folder / 'var' / 'lianfang.db').as_posix()}"
         return
     reason = _pg_available()
     if reason:
@@ -86,9 +88,17 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
     name = f"lianfang_t_{uuid.uuid4().hex[:12]}"
     with _pg_admin().connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATE}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with _pg_admin().connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with _pg_admin().connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    with fresh_database(backend, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -103,3 +113,74 @@ def platform(settings: Settings) -> Iterator[Platform]:
     plat.migrate()
     yield plat
     plat.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny demo province (with the 滨江 → 云州 story), generated once per test run."""
+    from lianfang.demo import generate
+
+    out = tmp_path_factory.mktemp("tiny-demo")
+    generate(out, seed=7, scale="tiny")
+    return out
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def province(request: pytest.FixtureRequest, tiny_demo: Path, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[Platform]:
+    """A platform with the tiny demo province ingested, shared by one module's tests (per backend).
+
+    Tests using it must not change what others in the module read: add their own users,
+    grants and records rather than edit the demo's.
+    """
+    from lianfang.ingest.pipeline import Ingestor
+
+    folder = tmp_path_factory.mktemp(f"province-{request.param}")
+    with fresh_database(str(request.param), folder) as url:
+        plat = Platform(Settings(var_dir=folder / "var", database_url=url))
+        plat.ensure_key()
+        plat.migrate()
+        ingestor = Ingestor(engine=plat.engine, standard=plat.standard, keyring=plat.keyring,
+                            settings=plat.settings, mappings=plat.mappings)
+        result = ingestor.ingest([tiny_demo])
+        assert result.total("accepted") > 1000
+        try:
+            yield plat
+        finally:
+            plat.close()
+
+
+@contextmanager
+def live_server(plat: Platform) -> Iterator[str]:
+    """The real app served by uvicorn on 127.0.0.1 (a free port) in a thread; yields its base URL."""
+    import socket
+    import threading
+    import time as _time
+
+    import uvicorn
+
+    from lianfang.api.app import create_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(plat), host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False, lifespan="off"))
+    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+    thread.start()
+    deadline = _time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or _time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        _time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def serve() -> Iterator[object]:
+    """``with serve(platform) as url:`` — a live server for tests that need real HTTP (CLI, streams)."""
+    yield live_server

@@ -23,10 +23,15 @@ from lianfang.crypto import BlindIndex, FieldCipher, KeyRing, create_key_file, l
 from lianfang.identity import Authenticator, AuthPolicy, Directory, Tokens
 from lianfang.ingest.mapping import Mapping, builtin_mapping_files, load_mappings
 from lianfang.policy.config import PolicyConfig, load_policy
+from lianfang.search import Entities, Recogniser, Searcher
+from lianfang.search.targets import Targets
 from lianfang.settings import Settings
 from lianfang.standard import Standard, load_standard
 from lianfang.store.engine import engine_from_settings, migrate
 from lianfang.store.schema import build_metadata
+from lianfang.track import CloneRule, Trajectories
+from lianfang.track.layers import MapLayers
+from lianfang.watch import Watch
 
 
 @dataclass
@@ -121,11 +126,55 @@ class Platform:
 
     @cached_property
     def projector(self) -> Projector:
-        return Projector(self.standard, self.cipher, self.policy, self.tz)
+        return Projector(self.standard, self.cipher, self.blind, self.policy, self.tz)
 
     @cached_property
     def records(self) -> RecordReader:
         return RecordReader(self.engine, self.metadata, self.projector, self.approvals, self.audit, self.blind)
+
+    @cached_property
+    def searcher(self) -> Searcher:
+        return Searcher(self.engine, Targets(self.standard, self.metadata), self.projector, self.approvals,
+                        self.audit, Recogniser(self.city_names()))
+
+    @cached_property
+    def entities(self) -> Entities:
+        return Entities(self.searcher, self.records)
+
+    def city_names(self) -> dict[str, str]:
+        """City names (with and without 市) to division codes, from the jurisdiction reference data."""
+        j = self.metadata.tables["rec_jurisdiction"]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(j.c.name, j.c.city_code).where(j.c.level == "city")).all()
+        names: dict[str, str] = {}
+        for name, code in rows:
+            if name and code:
+                names[name] = code
+                names[name.removesuffix("市")] = code
+        return names
+
+    @cached_property
+    def trajectories(self) -> Trajectories:
+        s = self.settings
+        return Trajectories(self.engine, self.metadata, self.projector, self.approvals, self.audit, self.records,
+                            self.blind, rule=CloneRule(s.track_clone_kmh, s.track_clock_tolerance_s),
+                            max_days=s.track_max_days, max_points=s.track_max_points)
+
+    @cached_property
+    def map_layers(self) -> MapLayers:
+        return MapLayers(self.engine, self.metadata, self.projector, self.approvals, self.audit)
+
+    @cached_property
+    def watch(self) -> Watch:
+        s = self.settings
+        return Watch(engine=self.engine, metadata=self.metadata, standard=self.standard, policy=self.policy,
+                     cipher=self.cipher, blind=self.blind, approvals=self.approvals, audit=self.audit,
+                     projector=self.projector, tz=self.tz, max_days=s.watch_max_days,
+                     max_entries=s.watch_max_entries, cities=self.city_codes)
+
+    def city_codes(self) -> list[str]:
+        """Every city the platform knows: the jurisdiction reference data and the cities mappings feed."""
+        return sorted(set(self.city_names().values()) | {m.city for m in self.mappings})
 
     @cached_property
     def policy(self) -> PolicyConfig:

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
         "Asia/Shanghai", description="Time zone used to read naive source times and to display."
     )
     max_page_size: int = Field(500, description="Largest page an API listing returns.")
+    search_page_size: int = Field(20, ge=1, description="Results per category a search returns by default.")
+    search_max_page_size: int = Field(100, ge=1, description="Most results per category a search may ask for.")
     policy_file: Path | None = Field(
         None, description="Access policy YAML (default: the shipped lianfang/policy/policy.yaml)."
     )
@@ -67,6 +69,38 @@ class Settings(BaseSettings):
         True, description="Send the session cookie over HTTPS only (turn off only for plain-HTTP loopback use)."
     )
     audit_retention_days: int = Field(366, ge=366, description="Audit records are kept at least this long.")
+    track_default_days: int = Field(30, ge=1, description="Trajectory window when a query names none, in days.")
+    track_max_days: int = Field(92, ge=1, description="Widest trajectory window a query may ask for, in days.")
+    track_max_points: int = Field(
+        5000, ge=2, description="Most sightings one trajectory returns; a longer track asks for a narrower window."
+    )
+    track_clone_kmh: float = Field(
+        200.0, gt=0, description="Implied speed between two sightings of one plate above which the jump is "
+        "flagged as a possible cloned plate (套牌)."
+    )
+    track_clock_tolerance_s: float = Field(
+        60.0, gt=0, description="Seconds added to the time between two sightings before their implied speed is "
+        "computed (checkpoint clocks drift)."
+    )
+    geo_dir: Path | None = Field(None, description="Imported map layers (default <var_dir>/geo).")
+    geo_max_bytes: int = Field(
+        32 * 1024**2, ge=1, description="Largest city-boundaries file `lianfang geo import` accepts, in bytes."
+    )
+    watch_max_days: int = Field(90, ge=1, le=366, description="Longest a watch-list entry may run before it expires.")
+    watch_max_entries: int = Field(200, ge=1, description="Most active watch-list entries one user may hold.")
+    watch_poll_ms: int = Field(
+        200, ge=20, le=2000, description="How often a live watch-hit stream looks for new hits, in milliseconds."
+    )
+    watch_heartbeat_s: float = Field(
+        15.0, gt=0, description="Seconds between keep-alive comments on an idle watch-hit stream."
+    )
+    watch_stream_max_s: float = Field(
+        3600.0, gt=0, description="A live watch-hit stream ends after this long; browsers reconnect (Last-Event-ID)."
+    )
+    viid_max_body_bytes: int = Field(
+        8 * 1024**2, ge=1024, description="Largest GA/T 1400 push body accepted, in bytes."
+    )
+    viid_max_objects: int = Field(1000, ge=1, description="Most objects one GA/T 1400 push may carry.")
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -75,3 +109,6 @@ class Settings(BaseSettings):
 
     def resolved_key_file(self) -> Path:
         return self.key_file or self.var_dir / "keys" / "master.key"
+
+    def resolved_geo_dir(self) -> Path:
+        return self.geo_dir or self.var_dir / "geo"

@@ -223,6 +223,14 @@ class Approvals:
             raise AccessError("not_found", f"no access request {request_id}")
         return _request(row)
 
+    def purpose_text(self, request_id: int) -> str:
+        """The requester's own words on why (stored encrypted); shown to the approvers who decide."""
+        with self.engine.connect() as conn:
+            blob = conn.execute(
+                select(self.requests.c.purpose_text_enc).where(self.requests.c.id == request_id)
+            ).scalar_one_or_none()
+        return self.cipher.decrypt("access.purpose_text", bytes(blob)) if blob else ""
+
     def mine(self, user: User) -> list[AccessRequest]:
         with self.engine.connect() as conn:
             rows = conn.execute(
@@ -366,6 +374,13 @@ class Approvals:
                     or_(g.revoked_at.is_(None), g.revoked_at > now_ms - RECENT_MS),
                 )
             )
+            return [_grant(r) for r in rows]
+
+    def granted_by(self, user: User, *, limit: int = 200) -> list[Grant]:
+        """Grants ``user`` approved, newest first (live, expired and revoked)."""
+        g = self.grants.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(self.grants).where(g.approver_id == user.id).order_by(g.id.desc()).limit(limit))
             return [_grant(r) for r in rows]
 
     def revoke(self, user: User, grant_id: int, *, reason: str, now_ms: int, client: str | None = None) -> Grant:

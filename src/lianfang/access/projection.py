@@ -24,7 +24,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from lianfang.crypto import FieldCipher
+from lianfang.crypto import BlindIndex, FieldCipher
 from lianfang.identity.directory import User
 from lianfang.policy.config import PolicyConfig
 from lianfang.policy.decision import (
@@ -112,37 +112,26 @@ class RecordView:
         return out
 
 
-def subjects_of(category: Category, row: Any) -> frozenset[tuple[ScopeKind, str]]:
-    """The grant scopes a stored row falls under: person (blind-index digest, hex), plate, case number.
+#: The blind-index field whose digests name a person in grants, watch lists and audit details.
+PERSON_KEY_FIELD = "citizen_id"
 
-    Derived from the standard: every field of type citizen ID (through its blind index),
-    plate or case number names a subject, so a grant for a person also covers the
-    sightings matched to them and the cases naming them as suspect.
-    """
-    out: set[tuple[ScopeKind, str]] = set()
-    m = row._mapping
-    for fld in category.fields.values():
-        kind = _SUBJECT_TYPES.get(fld.type)
-        if kind is None:
-            continue
-        if fld.encrypted:
-            digest = m.get(f"{fld.name}_bidx")
-            if digest is not None:
-                out.add((kind, bytes(digest).hex()))
-        elif m.get(fld.name):
-            out.add((kind, str(m[fld.name])))
-    return frozenset(out)
+
+def person_key(blind: BlindIndex, citizen_id: str) -> str:
+    """The subject key of a person (hex blind index of the normalised 18-digit ID)."""
+    return blind.digest(PERSON_KEY_FIELD, citizen_id).hex()
 
 
 class Projector:
     """Turns rows into :class:`RecordView` for one reader, deciding every field with :func:`decide`."""
 
-    def __init__(self, standard: Standard, cipher: FieldCipher, policy: PolicyConfig, tz: ZoneInfo):
+    def __init__(self, standard: Standard, cipher: FieldCipher, blind: BlindIndex, policy: PolicyConfig,
+                 tz: ZoneInfo):
         unknown = sorted(set(policy.floors) - set(standard.categories))
         if unknown:
             raise ValueError(f"policy.floors names categories the standard lacks: {unknown}")
         self.standard = standard
         self.cipher = cipher
+        self.blind = blind
         self.policy = policy
         self.tz = tz
 
@@ -154,7 +143,35 @@ class Projector:
         """What the decision sees of a row: owner, level (raised to the category floor), subjects."""
         m = row._mapping
         level = effective_level(parse_level(m["classification"]), self.policy.floor(category.name))
-        return RecordRef(category.name, int(m["id"]), m["city_code"] or "", level, subjects_of(category, row))
+        return RecordRef(category.name, int(m["id"]), m["city_code"] or "", level, self.subjects(category, row))
+
+    def subjects(self, category: Category, row: Any) -> frozenset[tuple[ScopeKind, str]]:
+        """The grant scopes a row falls under: person (:func:`person_key`), plate, case number.
+
+        Derived from the standard: every field of type citizen ID, plate or case number
+        names a subject, so a grant for a person also covers the vehicles they own, the
+        sightings matched to them and the cases naming them as suspect. Blind indexes are
+        keyed per column, so a citizen ID outside ``person.citizen_id`` is decrypted (in
+        memory only) and digested under the person key.
+        """
+        out: set[tuple[ScopeKind, str]] = set()
+        m = row._mapping
+        for fld in category.fields.values():
+            kind = _SUBJECT_TYPES.get(fld.type)
+            if kind is None:
+                continue
+            if kind is ScopeKind.PERSON:
+                if fld.name == PERSON_KEY_FIELD and m.get(f"{fld.name}_bidx") is not None:
+                    out.add((kind, bytes(m[f"{fld.name}_bidx"]).hex()))
+                elif m.get(f"{fld.name}_enc") is not None:
+                    clear = self.cipher.decrypt(fld.name, bytes(m[f"{fld.name}_enc"]))
+                    if clear:
+                        out.add((kind, person_key(self.blind, str(clear))))
+            elif fld.encrypted:
+                continue  # plates and case numbers are not personal; an encrypted one names no subject
+            elif m.get(fld.name):
+                out.add((kind, str(m[fld.name])))
+        return frozenset(out)
 
     def decide_record(self, reading: Reading, ref: RecordRef) -> Decision:
         """The record-level decision: may this record be shown at all, in full or as a masked hit."""
@@ -170,8 +187,12 @@ class Projector:
         if top.effect is Effect.DENY:
             return view
         m = row._mapping
+        by_level: dict[Level, Decision] = {}  # decide() is pure: one call per distinct field level
         for fld in cat.fields.values():
-            d = decide(self.policy, reading.actor, ref, fld.level, reading.purpose, reading.grants, reading.now_ms)
+            d = by_level.get(fld.level)
+            if d is None:
+                d = by_level[fld.level] = decide(self.policy, reading.actor, ref, fld.level, reading.purpose,
+                                                 reading.grants, reading.now_ms)
             view.field_reasons[d.reason] += 1
             if d.grant_id is not None and d.grant_id not in view.grant_ids:
                 view.grant_ids.append(d.grant_id)
@@ -204,4 +225,4 @@ class Projector:
         return v
 
 
-__all__ = ["LINEAGE", "Projector", "Reading", "RecordView", "subjects_of"]
+__all__ = ["LINEAGE", "PERSON_KEY_FIELD", "Projector", "Reading", "RecordView", "person_key"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -11,10 +14,26 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from lianfang import __version__
-from lianfang.api.routes import access, audit, auth, health, ingestion, quarantine, records, standard
+from lianfang.api.routes import (
+    access,
+    audit,
+    auth,
+    geo,
+    health,
+    ingestion,
+    quarantine,
+    records,
+    search,
+    standard,
+    tracks,
+    viid,
+    watch,
+)
 from lianfang.ingest.pipeline import Ingestor
 from lianfang.platform import Platform
 from lianfang.web import routes as web_routes
+
+_access = logging.getLogger("lianfang.access")
 
 
 def create_app(platform: Platform) -> FastAPI:
@@ -26,12 +45,14 @@ def create_app(platform: Platform) -> FastAPI:
         redoc_url=None,
     )
     app.state.platform = platform
+    app.state.stopping = threading.Event()  # set when the server stops: live streams end (api/server.py)
     app.state.ingestor = Ingestor(
         engine=platform.engine,
         standard=platform.standard,
         keyring=platform.keyring,
         settings=platform.settings,
         mappings=platform.mappings,
+        on_stored=platform.watch.matcher,  # new sightings are matched against the watch lists
     )
     app.include_router(health.router)
     app.include_router(standard.router, prefix="/api/v1")
@@ -40,8 +61,15 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(auth.router, prefix="/api/v1")
     app.include_router(access.router, prefix="/api/v1")
     app.include_router(records.router, prefix="/api/v1")
+    app.include_router(search.router, prefix="/api/v1")
+    app.include_router(tracks.router, prefix="/api/v1")
+    app.include_router(geo.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
+    app.include_router(watch.router, prefix="/api/v1")
+    app.include_router(viid.router)  # GA/T 1400 checkpoint pushes, at the path the standard names
     app.include_router(web_routes.router)
+    for exc_class, handler in web_routes.EXCEPTION_HANDLERS.items():
+        app.add_exception_handler(exc_class, handler)
 
     @app.get("/docs", include_in_schema=False)
     def api_explorer() -> HTMLResponse:
@@ -55,6 +83,16 @@ def create_app(platform: Platform) -> FastAPI:
         )
 
     app.mount("/static", StaticFiles(directory=Path(web_routes.__file__).with_name("static")), name="static")
+
+    @app.middleware("http")
+    async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # uvicorn's own access log is off (lianfang serve): it would write query strings, and a query
+        # string may hold what a client should not have put there. This one logs the path only.
+        started = time.perf_counter()
+        response = await call_next(request)
+        _access.info("%s %s %d %.1fms", request.method, request.url.path, response.status_code,
+                     (time.perf_counter() - started) * 1000)
+        return response
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

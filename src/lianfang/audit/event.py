@@ -19,7 +19,8 @@ from typing import Any
 
 #: 15- or 18-digit citizen IDs and 11-digit mobiles, not inside longer digit runs.
 _PERSONAL = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15}|1[3-9][0-9]{9})(?![0-9])")
-_TARGET = re.compile(r"^[a-z_]{1,32}:[0-9A-Za-z_.\-]{1,128}$")
+#: a plate is a natural key with a CJK province character (赣A7Q777); plates are not personal data
+_TARGET = re.compile(r"^[a-z_]{1,32}:[0-9A-Za-z_.\-\u4e00-\u9fff]{1,128}$")
 #: The canonical form joins values with the unit separator and writes NULL as the record
 #: separator; no text column may contain either (nor NUL, which PostgreSQL text refuses).
 _FRAMING = re.compile("[\x00\x1e\x1f]")

@@ -3,7 +3,7 @@
 Reading data from the command line is reading as a user: the server decides every
 field with the policy and writes the audit trail, exactly as for the web UI. The
 command therefore needs the server's address and a token with scope ``data:read``
-(``lianfang tokens create USER --scope data:read``), from options or from the
+(``lianfang tokens create USER --name cli --scope data:read``), from options or from the
 environment (``LIANFANG_URL``, ``LIANFANG_TOKEN``). The token is never printed.
 """
 
@@ -27,7 +27,7 @@ class ApiClient:
     def __init__(self, url: str, token: str, *, transport: httpx.BaseTransport | None = None, timeout: float = 30.0):
         if not token:
             fail("需要 API 令牌 an API token is needed: --token or LIANFANG_TOKEN "
-                 "(lianfang tokens create USER --scope data:read)")
+                 "(lianfang tokens create USER --name cli --scope data:read)")
         self.client = httpx.Client(base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {token}"},
                                    timeout=timeout, transport=transport)
 
@@ -43,6 +43,26 @@ class ApiClient:
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self.get_raw(path, params).json()
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        """POST a JSON body (searches carry personal queries: never in a URL)."""
+        try:
+            res = self.client.post(path, json=body)
+        except httpx.HTTPError as exc:
+            fail(f"无法连接服务 cannot reach the server at {self.client.base_url}: {exc.__class__.__name__}")
+        if res.status_code >= 400:
+            fail(f"服务拒绝 the server refused ({res.status_code}): {_message(res)}", code=2)
+        return res.json()
+
+    def delete(self, path: str) -> Any:
+        """DELETE (ending a watch-list entry); the answer's JSON."""
+        try:
+            res = self.client.delete(path)
+        except httpx.HTTPError as exc:
+            fail(f"无法连接服务 cannot reach the server at {self.client.base_url}: {exc.__class__.__name__}")
+        if res.status_code >= 400:
+            fail(f"服务拒绝 the server refused ({res.status_code}): {_message(res)}", code=2)
+        return res.json()
 
     def close(self) -> None:
         self.client.close()

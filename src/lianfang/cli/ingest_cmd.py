@@ -46,6 +46,7 @@ def ingest(
         keyring=plat.keyring,
         settings=plat.settings,
         mappings=mappings,
+        on_stored=plat.watch.matcher,  # new sightings are matched against the watch lists
     )
     columns = (
         TextColumn("{task.description}", style="cyan"),

@@ -11,8 +11,11 @@ from lianfang.cli import (
     ingest_cmd,
     quarantine_cmd,
     records_cmd,
+    search_cmd,
     standard_cmd,
+    track_cmd,
     users_cmd,
+    watch_cmd,
 )
 from lianfang.cli.common import console, platform
 
@@ -32,6 +35,21 @@ app.add_typer(users_cmd.app, name="users", help="Accounts: add, list, disable, e
 app.add_typer(users_cmd.tokens_app, name="tokens", help="API tokens for system-to-system calls.")
 app.add_typer(records_cmd.app, name="records", help="Stored records: classification.")
 app.command("ingest")(ingest_cmd.ingest)
+app.command("search")(search_cmd.search)
+app.command("track")(track_cmd.track)
+app.add_typer(track_cmd.geo_app, name="geo", help="Map layers: import the city boundaries.")
+app.add_typer(watch_cmd.app, name="watch", help="Watch lists (布控): add, list, remove, hits.")
+
+
+def _log_config() -> dict[str, object]:
+    """uvicorn's logging, plus the platform's path-only access log (lianfang.access) on the console."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, object] = {**LOGGING_CONFIG}
+    loggers = dict(config["loggers"])  # type: ignore[call-overload]
+    loggers["lianfang.access"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    config["loggers"] = loggers
+    return config
 
 
 @app.command()
@@ -46,9 +64,8 @@ def serve(
     """Serve the web UI and API. Plain HTTP binds to loopback only; beyond it, use --tls."""
     import ssl
 
-    import uvicorn
-
     from lianfang.api.app import create_app
+    from lianfang.api.server import run as run_server  # live streams end when the server stops
     from lianfang.crypto.tls import make_tls
 
     plat = platform()
@@ -72,4 +89,5 @@ def serve(
             options |= {"ssl_ca_certs": str(folder / "ca.pem"), "ssl_cert_reqs": ssl.CERT_REQUIRED}
     scheme = "https" if tls else "http"
     console.print(f"serving {scheme}://{bind}:{port or plat.settings.port}/")
-    uvicorn.run(create_app(plat), host=bind, port=port or plat.settings.port, log_level="info", **options)  # type: ignore[arg-type]
+    run_server(create_app(plat), host=bind, port=port or plat.settings.port, log_level="info", access_log=False,
+               log_config=_log_config(), **options)

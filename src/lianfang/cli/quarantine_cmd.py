@@ -31,6 +31,7 @@ def _ingestor(extra_mapping: str | None = None) -> Ingestor:
         keyring=plat.keyring,
         settings=plat.settings,
         mappings=mappings,
+        on_stored=plat.watch.matcher,  # new sightings are matched against the watch lists
     )
 
 

@@ -26,7 +26,7 @@ from lianfang.ingest.mapping import Feed, Mapping, MappingError, find_feed
 from lianfang.ingest.readers import HostileInput, Limits, RawRecord, check_file, open_reader
 from lianfang.ingest.results import BatchResult, FileResult
 from lianfang.ingest.transform import Transformer, missing_columns
-from lianfang.ingest.writer import ChunkJob, ChunkWriter, Target
+from lianfang.ingest.writer import ChunkJob, ChunkWriter, StoredHook, Target
 from lianfang.settings import Settings
 from lianfang.standard import Standard
 from lianfang.store.codec import RecordCodec
@@ -78,8 +78,11 @@ class Ingestor:
         settings: Settings,
         mappings: Iterable[Mapping],
         now: datetime | None = None,
+        on_stored: StoredHook | None = None,
     ):
+        """``on_stored``: called in each transaction that stores new records (see :mod:`.writer`)."""
         self.engine = engine
+        self.on_stored = on_stored
         self.standard = standard
         self.settings = settings
         self.mappings = list(mappings)
@@ -314,6 +317,7 @@ class Ingestor:
             files=self.table("ingest_file"),
             quarantine=self.table("quarantine"),
             duplicates=self.table("ingest_duplicate"),
+            on_stored=self.on_stored,
         )
         writer = ChunkWriter(self.engine, target, res)
         try:

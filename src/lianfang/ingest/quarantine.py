@@ -213,6 +213,8 @@ def retry(ing: Ingestor, ids: Sequence[int], *, overrides: dict[str, str] | None
                     source_record_id=None,
                 )
                 record_id = conn.execute(insert(table).values(**row)).inserted_primary_key[0]  # type: ignore[index]
+                if ing.on_stored is not None:
+                    ing.on_stored(conn, item.category, tuple(row), [list(row.values())])
                 counters["accepted"] = files.c.accepted + 1
                 out.resolved += 1
             else:

@@ -18,6 +18,11 @@ What stays as it was without the thread:
   thread discards what is queued, so the producer never blocks on a dead writer.
 * **Bounded memory**: the queue holds at most ``depth`` chunks (default 1, so at
   most three chunks exist at once: being built, queued, being written).
+* **Stored-rows hook**: a target may name ``on_stored``, called inside the chunk's
+  transaction right after its new records are inserted (before the checkpoint), with
+  the category, the column names and the rows as stored. Watch-list matching hangs
+  here, so a hit commits together with the sighting that made it; ingestion itself
+  knows nothing of watch lists.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +57,10 @@ class ChunkJob:
     reasons: Counter[str] = field(default_factory=Counter)
 
 
+#: ``(connection, category, columns, rows)``: called in the transaction that stored ``rows``.
+StoredHook = Callable[[Connection, str, tuple[str, ...], Sequence[Sequence[Any]]], None]
+
+
 @dataclass(frozen=True)
 class Target:
     """Where a file's chunks go."""
@@ -62,6 +72,7 @@ class Target:
     files: Table  # ingest_file
     quarantine: Table
     duplicates: Table  # ingest_duplicate
+    on_stored: StoredHook | None = None
 
 
 _STOP = None
@@ -112,6 +123,8 @@ class ChunkWriter:
             rows, dupes = self._split(conn, job)
             if rows:
                 bulk_insert(conn, t.table.name, t.columns, rows)
+                if t.on_stored is not None:
+                    t.on_stored(conn, t.category, t.columns, rows)
             if job.quarantine:
                 conn.execute(insert(t.quarantine), job.quarantine)
             if dupes:
@@ -178,4 +191,4 @@ class ChunkWriter:
         )
 
 
-__all__ = ["ChunkJob", "ChunkWriter", "Target"]
+__all__ = ["ChunkJob", "ChunkWriter", "StoredHook", "Target"]

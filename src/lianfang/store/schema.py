@@ -408,12 +408,59 @@ def _add_access(metadata: MetaData) -> None:
     )
 
 
+def _add_watch(metadata: MetaData) -> None:
+    """Watch lists (布控): standing entries on a plate or a person, and the hits new sightings make.
+
+    An entry's subject is a normalised plate or a person's blind-index key (hex), never a
+    citizen ID in clear; the ID the owner typed is kept SM4-encrypted for their own list,
+    and so is the free-text reason. ``scope`` and ``grant_ids`` are JSON lists.
+    """
+    Table(
+        "watch_entry",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("owner_id", ForeignKey("app_user.id"), nullable=False, index=True),
+        Column("owner_unit", String(12), nullable=False),
+        Column("kind", String(16), nullable=False),  # plate | person
+        Column("subject_key", String(64), nullable=False, index=True),  # plate, or the person key (hex)
+        Column("subject_enc", LargeBinary),  # SM4 of the citizen ID as typed (person entries only)
+        Column("reason_enc", LargeBinary, nullable=False),
+        Column("purpose", String(48), nullable=False),
+        Column("case_no", String(64), nullable=False),
+        Column("scope", Text, nullable=False),  # JSON list of city codes
+        Column("grant_ids", Text, nullable=False),  # JSON list: grants that cover other cities' sightings
+        Column("status", String(16), nullable=False, index=True),  # active | removed | expired
+        Column("created_at", BigInteger, nullable=False),
+        Column("expires_at", BigInteger, nullable=False),
+        Column("removed_at", BigInteger),
+        Column("removed_by", ForeignKey("app_user.id")),
+        Column("changed_at", BigInteger, nullable=False),  # last add/remove/expiry: matchers reload on change
+    )
+    Table(
+        "watch_hit",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("entry_id", ForeignKey("watch_entry.id"), nullable=False, index=True),
+        Column("owner_id", ForeignKey("app_user.id"), nullable=False),
+        Column("category", String(40), nullable=False),
+        Column("record_id", BigInteger, nullable=False),
+        Column("city_code", String(6), nullable=False),
+        Column("at_ms", BigInteger),  # when the sighting happened
+        Column("ingested_at", BigInteger, nullable=False),  # when the platform received it
+        Column("created_at", BigInteger, nullable=False),  # when the hit was stored
+        Column("seen_at", BigInteger),  # acknowledged by the owner
+        UniqueConstraint("entry_id", "record_id"),
+        Index("ix_watch_hit_owner_id_id", "owner_id", "id"),
+    )
+
+
 def build_metadata(standard: Standard) -> MetaData:
     metadata = MetaData(naming_convention=NAMING)
     _add_bookkeeping(metadata)
     _add_audit(metadata)
     _add_identity(metadata)
     _add_access(metadata)
+    _add_watch(metadata)
     for category in standard.categories.values():
         _add_record_table(metadata, category)
     return metadata

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
 
 from lianfang.api.deps import PageDep, PlatformDep
 from lianfang.api.security import Auditor, now_ms
 from lianfang.api.timefmt import localise
-from lianfang.audit import AuditEvent
+from lianfang.audit.review import EventFilter, dispose_alarm, find_events
 
 router = APIRouter(tags=["audit"])
 
@@ -26,24 +24,14 @@ def events(
     user_id: int | None = None,
     outcome: str | None = None,
 ) -> dict[str, Any]:
-    """Audit events, newest first (targets are record IDs or digests, never personal values)."""
-    t = plat.audit.events
-    q = select(t).order_by(t.c.seq.desc())
-    n = select(func.count()).select_from(t)
-    for col, value in ((t.c.action, action), (t.c.user_id, user_id), (t.c.outcome, outcome)):
-        if value is not None:
-            q, n = q.where(col == value), n.where(col == value)
-    with plat.engine.connect() as conn:
-        total = conn.execute(n).scalar_one()
-        rows = conn.execute(q.limit(page.limit).offset(page.offset)).mappings().all()
-    items = []
-    for r in rows:
-        item = {k: v for k, v in r.items() if k not in ("hash", "mac")}
-        item["target"] = json.loads(item["target"])
-        item["detail"] = json.loads(item["detail"])
-        item["hash"] = bytes(r["hash"]).hex()
-        items.append(localise(item, plat.tz))
-    return {"total": total, "limit": page.limit, "offset": page.offset, "items": items}
+    """Audit events, newest first (targets are record IDs or digests, never personal values).
+
+    ``action`` matches exactly, or as a prefix when it ends with ``*`` (``data.*``).
+    """
+    found = find_events(plat.audit, EventFilter(user_id=user_id, action=action, outcome=outcome),
+                        limit=page.limit, offset=page.offset)
+    return {"total": found.total, "limit": found.limit, "offset": found.offset,
+            "items": [localise(item, plat.tz) for item in found.items]}
 
 
 @router.get("/audit/verify")
@@ -78,12 +66,11 @@ def alarms(who: Auditor, plat: PlatformDep, status: str | None = "open", rule: s
 @router.post("/audit/alarms/{alarm_id}/dispose")
 def dispose(alarm_id: int, body: Disposition, who: Auditor, plat: PlatformDep) -> dict[str, Any]:
     """An auditor's disposition of an open alarm; audited."""
-    now = now_ms()
-    if not plat.alarms.dispose(alarm_id, status=body.status, note=body.note, by_user=who.user.id, at_ms=now):
+    try:
+        done = dispose_alarm(plat.audit, plat.alarms, alarm_id, status=body.status, note=body.note,
+                             who=who.user.audit_fields(), at_ms=now_ms(), client=who.client)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    if not done:
         raise HTTPException(404, f"no open alarm {alarm_id}")
-    plat.audit.record(AuditEvent(
-        action="audit.alarm_dispose", outcome=body.status, at_ms=now, **who.user.audit_fields(),
-        target=(f"alarm:{alarm_id}",),
-        client=who.client,
-    ))  # fmt: skip
     return {"id": alarm_id, "status": body.status}

@@ -23,6 +23,11 @@ _REFUSALS = {
 }
 
 
+def refusal(exc: RequestRefused) -> HTTPException:
+    """403 with the reason code and a message saying what to add (purpose, case number)."""
+    return HTTPException(403, {"reason": exc.reason, "message": _REFUSALS.get(exc.reason, exc.reason)})
+
+
 @router.get("/records/{category}/{record_id}")
 def view_record(
     category: str,
@@ -41,7 +46,7 @@ def view_record(
     except RecordHidden:
         raise HTTPException(404, f"no {category} record {record_id}") from None
     except RequestRefused as exc:
-        raise HTTPException(403, {"reason": exc.reason, "message": _REFUSALS.get(exc.reason, exc.reason)}) from None
+        raise refusal(exc) from None
     except AuditUnavailable:
         raise HTTPException(503, "审计不可用，拒绝访问 the audit trail is unavailable; access refused") from None
     return view.as_dict()

@@ -1,0 +1,245 @@
+"""Cross-city one-click query (跨市数据一键查询): one query, all 16 cities, every row through the policy.
+
+``Searcher.search`` recognises the query, looks in every category the standard
+says can hold it (:mod:`lianfang.search.targets`), ranks the matches (key field
+before reference before sounds-alike, newest first), pages each group, and
+projects every row of the page for the user (:class:`~lianfang.access.projection.Projector`):
+readable rows in full, masked hits with "request access", the rest only counted.
+The search is written to the audit trail — purpose, case number, the query as a
+blind-index digest when it is personal, and the IDs of the records returned —
+before anything is returned.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, Row, func, select
+
+from lianfang.access.approvals import Approvals
+from lianfang.access.projection import Projector, Reading, RecordView, person_key
+from lianfang.access.records import RequestRefused
+from lianfang.audit import Audit, AuditEvent
+from lianfang.identity.directory import User
+from lianfang.policy.decision import Effect, Purpose, actor_reach, purpose_problem
+from lianfang.search.recognise import Query, QueryKind, Recogniser
+from lianfang.search.targets import GROUP_ORDER, Target, Targets, time_column
+from lianfang.standard.levels import Level
+
+#: Candidates read per searched column before ranking (a plate seen 10,000 times shows its newest).
+CANDIDATE_CAP = 1000
+
+
+@dataclass
+class Group:
+    category: str
+    total: int  # matching records, whatever the user may see
+    page: int
+    size: int
+    items: list[dict[str, Any]] = field(default_factory=list)
+    withheld: int = 0  # matches on this page the user may not even see as a masked hit
+    needs_case_no: int = 0  # of those, rows a case number would turn into hits
+    capped: bool = False  # more than CANDIDATE_CAP matched in one column: only the newest are ranked
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"category": self.category, "total": self.total, "page": self.page, "size": self.size,
+                "items": self.items, "withheld": self.withheld, "needs_case_no": self.needs_case_no,
+                "capped": self.capped}
+
+
+@dataclass
+class SearchResult:
+    query: Query
+    groups: list[Group]
+
+    def as_dict(self) -> dict[str, Any]:
+        q = self.query
+        out: dict[str, Any] = {"kind": q.kind.value, "groups": [g.as_dict() for g in self.groups]}
+        if not q.personal:
+            out["value"] = q.value  # plates, case numbers, device IDs are not personal data
+        if q.city_code:
+            out["city_code"] = q.city_code
+        if q.birth_year:
+            out["birth_year"] = q.birth_year
+        return out
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    record_id: int
+    score: float
+    at: int
+    match: str
+
+
+class Searcher:
+    def __init__(self, engine: Engine, targets: Targets, projector: Projector, approvals: Approvals, audit: Audit,
+                 recogniser: Recogniser):
+        self.engine = engine
+        self.targets = targets
+        self.projector = projector
+        self.approvals = approvals
+        self.audit = audit
+        self.recogniser = recogniser
+
+    # -- the request ---------------------------------------------------------------------------------------------
+
+    def reading(self, user: User, purpose: Purpose | None, now_ms: int) -> Reading:
+        """The reader's context, refusing at once what no row could change (no purpose, no data access)."""
+        actor = user.actor()
+        reach = actor_reach(self.projector.policy, actor, actor.city_code or actor.unit_code)
+        if not actor.roles or (reach.own is None and reach.other is None and reach.hits is None):
+            raise RequestRefused("deny.no_data_access")
+        problem = purpose_problem(self.projector.policy, purpose, Level.PUBLIC)
+        if problem is not None:
+            raise RequestRefused(problem)
+        return self.projector.reading(user, purpose, self.approvals.grants_for(user.id, now_ms), now_ms)
+
+    def search(self, user: User, text: str, purpose: Purpose | None, *, now_ms: int, client: str | None = None,
+               kind: QueryKind | None = None, category: str | None = None, page: int = 1,
+               size: int = 20) -> SearchResult:
+        """Search every city; raises ``Unrecognised`` (bad query) or ``RequestRefused`` (audited)."""
+        query = self.recogniser.recognise(text, kind)
+        try:
+            reading = self.reading(user, purpose, now_ms)
+        except RequestRefused as exc:
+            self._audit(user, query, purpose, now_ms, client, "denied", [], {"reason": exc.reason})
+            raise
+        groups = self.find(reading, query, category=category, page=page, size=size)
+        self._audit(user, query, purpose, now_ms, client, _outcome(groups), groups, {})
+        return SearchResult(query, groups)
+
+    # -- finding -------------------------------------------------------------------------------------------------
+
+    def find(self, reading: Reading, query: Query, *, category: str | None = None, page: int = 1, size: int = 20,
+             exclude: frozenset[str] = frozenset()) -> list[Group]:
+        """Ranked, paged, projected groups for ``query`` (no audit: the caller records what it returns)."""
+        by_category: dict[str, list[Target]] = {}
+        for target in self.targets.for_kind(query.kind):
+            if category is None or target.category == category:
+                by_category.setdefault(target.category, []).append(target)
+        groups = []
+        for cat in sorted(by_category, key=lambda c: GROUP_ORDER.index(c) if c in GROUP_ORDER else 99):
+            groups.append(self._group(reading, query, cat, by_category[cat], page, size, exclude))
+        return groups
+
+    def _group(self, reading: Reading, query: Query, category: str, targets: list[Target], page: int, size: int,
+               exclude: frozenset[str]) -> Group:
+        table = self.targets.table(category)
+        cat = self.targets.standard.category(category)
+        tcol_name = time_column(cat)
+        tcol = table.c[tcol_name] if tcol_name else table.c.id
+        found: dict[int, _Candidate] = {}
+        counted = 0
+        capped = False
+        with self.engine.connect() as conn:
+            for target in targets:
+                key = target.key(query, self.projector.blind, self.targets.encrypted(target))
+                if key is None:
+                    continue
+                where = [target.column(table) == key]
+                if query.city_code and "city_code" in table.c:
+                    where.append(table.c.city_code == query.city_code)
+                rows = conn.execute(select(table.c.id, tcol).where(*where).order_by(tcol.desc(), table.c.id.desc())
+                                    .limit(CANDIDATE_CAP + 1)).all()
+                if len(rows) > CANDIDATE_CAP:
+                    capped = True
+                    counted += conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+                    rows = rows[:CANDIDATE_CAP]
+                for rid, at in rows:
+                    if f"{category}:{rid}" in exclude:
+                        continue
+                    prev = found.get(rid)
+                    if prev is None or prev.score < target.score:
+                        match = target.field if target.mode == "exact" else f"{target.field}~sound"
+                        found[rid] = _Candidate(int(rid), target.score, int(at or 0), match)
+        ranked = sorted(found.values(), key=lambda c: (-c.score, -c.at, -c.record_id))
+        group = Group(category, max(counted, len(ranked)), page, size, capped=capped)
+        if query.kind is QueryKind.NAME and query.birth_year is not None:
+            chosen = ranked  # narrowing needs the values: project everything, then page
+        else:
+            chosen = ranked[(page - 1) * size: page * size]
+        if not chosen:
+            return group
+        with self.engine.connect() as conn:
+            rows_by_id = {int(r.id): r for r in conn.execute(
+                select(table).where(table.c.id.in_([c.record_id for c in chosen])))}
+        shown: list[tuple[_Candidate, RecordView]] = []
+        for cand in chosen:
+            row = rows_by_id.get(cand.record_id)
+            if row is None:
+                continue
+            view = self.projector.project(reading, category, row)
+            if view.effect is Effect.DENY:
+                group.withheld += 1
+                group.needs_case_no += view.reason == "deny.case_number_required"
+                continue
+            shown.append((cand, view))
+        if query.kind is QueryKind.NAME and query.birth_year is not None:
+            shown = [(c, v) for c, v in shown if _born_in(v, query.birth_year)]
+            group.total = len(shown)
+            shown = shown[(page - 1) * size: page * size]
+        group.items = [{**v.as_dict(), "score": c.score, "match": c.match} for c, v in shown]
+        return group
+
+    def row(self, category: str, record_id: int) -> Row[Any] | None:
+        table = self.targets.table(category)
+        with self.engine.connect() as conn:
+            return conn.execute(select(table).where(table.c.id == record_id)).first()
+
+    # -- the audit event -----------------------------------------------------------------------------------------
+
+    def _audit(self, user: User, query: Query, purpose: Purpose | None, now_ms: int, client: str | None,
+               outcome: str, groups: list[Group], extra: dict[str, Any]) -> None:
+        shown = [item for g in groups for item in g.items]
+        detail: dict[str, Any] = {
+            "kind": query.kind.value,
+            "shown": dict(Counter(i["category"] for i in shown)),
+            "masked": sum(1 for i in shown if i["access"] == Effect.MASK.value),
+            "withheld": sum(g.withheld for g in groups),
+            **extra,
+        }
+        levels = [Level(i["classification"]) for i in shown]
+        if levels:
+            detail["level"] = max(levels, key=lambda lv: lv.rank).value  # a protected person raises its alarm
+        if query.kind is QueryKind.CITIZEN_ID:
+            detail["person_digest"] = person_key(self.projector.blind, query.value)
+        if query.city_code:
+            detail["city_code"] = query.city_code
+        self.audit.record(AuditEvent(
+            action="data.search", outcome=outcome, at_ms=now_ms, **user.audit_fields(),
+            target=(query_target(self.projector, query), *(f"{i['category']}:{i['id']}" for i in shown)),
+            purpose=purpose.code if purpose else None,
+            case_no=(purpose.case_no or None) if purpose else None,
+            grant_id=next((g for i in shown for g in i["grants"]), None),
+            result_count=len(shown), client=client, detail=detail,
+        ))  # fmt: skip
+
+
+def query_target(projector: Projector, query: Query) -> str:
+    """How the audit trail names a query: personal values only as a blind-index digest."""
+    if query.personal:
+        return f"q_{query.kind.value}:{projector.blind.digest('query:' + query.kind.value, query.value).hex()}"
+    return f"q_{query.kind.value}:{query.value}"
+
+
+def _outcome(groups: list[Group]) -> str:
+    items = [i for g in groups for i in g.items]
+    if any(i["access"] == Effect.ALLOW.value for i in items):
+        return "allow"
+    if items:
+        return "mask"
+    return "none"
+
+
+def _born_in(view: RecordView, year: int) -> bool:
+    """Birth-year narrowing applies only where the user may read the birth date; masked hits stay."""
+    born = view.values.get("birth_date")
+    if view.effect is not Effect.ALLOW or born is None:
+        return True
+    return str(born)[:4] == str(year)
+
+
+__all__ = ["CANDIDATE_CAP", "Group", "SearchResult", "Searcher", "query_target"]
