@@ -154,6 +154,15 @@ class Platform:
         return names
 
     @cached_property
+    def city_labels(self) -> dict[str, str]:
+        """Division code → the city's name for display (the full name, with 市, where the reference data has it)."""
+        labels: dict[str, str] = {}
+        for name, code in self.city_names().items():
+            if name.endswith("市") or code not in labels:
+                labels[code] = name
+        return labels
+
+    @cached_property
     def trajectories(self) -> Trajectories:
         s = self.settings
         return Trajectories(self.engine, self.metadata, self.projector, self.approvals, self.audit, self.records,

@@ -1,6 +1,7 @@
 """In chromium, on the tiny demo province: a 滨江 investigator searches the story plate, sees 滨江's
 rows in full and 云州's sightings masked with "request access", opens the vehicle page and the
-trajectory map (city boundaries, the track, 云州 named but not placed). Screenshots of each step."""
+trajectory map (city boundaries, the track, 云州 named but not placed) and its time chart, then the
+owner's person file and the trajectory of their vehicles. Screenshots of each step."""
 
 from __future__ import annotations
 
@@ -55,4 +56,29 @@ def test_search_the_plate_and_follow_its_trajectory(province_server: Any, new_pa
     assert page.locator(".city-label").count() >= 1 and "云州" in page.locator(".city-label").first.inner_text()
     assert page.locator('#timeline tr[data-access="mask"][data-city="360200"]').count() > 0
     assert page.locator("#timeline tr.crossing").count() >= 1
-    shot(page, "04-trajectory-map")
+    folder = shot(page, "04-trajectory-map").parent
+
+    # 4. the time chart (ECharts on a canvas: no inline styles, so no CSP refusal — the fixture checks)
+    page.wait_for_selector('#track-chart[data-ready="true"]')
+    assert page.locator("#track-chart canvas").count() >= 1
+    assert page.locator("#track-chart canvas").first.bounding_box()["height"] > 100  # type: ignore[index]
+    page.locator("#track-chart").scroll_into_view_if_needed()
+    page.locator("#track-chart").screenshot(path=str(folder / "05-trajectory-timeline.png"))
+
+    # 5. the owner's vehicles from the person file (by record ID): the same map and chart, one colour a car
+    page.go_back()
+    page.wait_for_selector("#record")
+    page.locator('#linked-person [data-access="mask"] a.open').first.click()
+    page.wait_for_selector("#open-trajectory")
+    page.click("#open-trajectory")
+    page.wait_for_selector("#track-form")
+    assert "/trajectories/person/" in page.url
+    page.fill("#since", "2026-10-01")
+    page.fill("#until", "2026-11-01")
+    page.click("#track-go")
+    page.wait_for_selector('#track-map[data-ready="true"]')
+    page.wait_for_selector('#track-chart[data-ready="true"]')
+    assert page.locator(f'#person-vehicles tr[data-plate="{PLATE}"] .swatch').count() == 1
+    assert page.locator("#track-chart canvas").count() >= 1
+    assert page.locator('table.timeline tr[data-access="mask"][data-city="360200"]').count() > 0
+    shot(page, "06-person-trajectory")

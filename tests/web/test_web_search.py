@@ -198,8 +198,10 @@ def test_trajectory_page_draws_own_city_and_names_the_masked_city(province: Plat
     assert f'data-plate="{PLATE}"' in html
     data = json.loads(re.search(r'<script type="application/json" id="track-data">(.*?)</script>', html,
                                 re.S).group(1))  # type: ignore[union-attr]
-    assert data["points"] and all(p["lat"] is not None and p["city"] for p in data["points"])
-    whens = [p["when"] for p in data["points"]]
+    assert [t["label"] for t in data["tracks"]] == [PLATE]
+    points = data["tracks"][0]["points"]
+    assert points and all(p["lat"] is not None and p["city"] and p["t"] for p in points)
+    whens = [p["when"] for p in points]
     assert whens == sorted(whens)  # in time order
     assert [m["city_code"] for m in data["masked"]] == [YUNZHOU]  # named, not placed
     assert set(data["masked"][0]) == {"city_code", "n", "label"} and "云州" in data["masked"][0]["label"]
@@ -214,6 +216,7 @@ def test_trajectory_page_draws_own_city_and_names_the_masked_city(province: Plat
     csv = inv.get(raw[0])
     assert csv.status_code == 200 and PLATE in csv.content.decode("utf-8-sig")
     assert '<script src="/static/vendor/leaflet/leaflet.js"></script>' in html and "/static/track.js" in html
+    assert 'id="track-chart"' in html and "/static/vendor/echarts/echarts.min.js" in html  # the time chart
     assert ' style="' not in html and not re.search(r"<[^>]+\son[a-z]+\s*=", html)
 
 

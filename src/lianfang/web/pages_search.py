@@ -133,19 +133,7 @@ def city_label(plat: Platform, code: str | None) -> str:
     """A city's name from the jurisdiction reference data, or its code."""
     if not code:
         return ""
-    names = _city_names(plat)
-    return names.get(code, code)
-
-
-def _city_names(plat: Platform) -> dict[str, str]:
-    cached: dict[str, str] | None = getattr(plat, "_web_city_names", None)
-    if cached is None:
-        cached = {}
-        for name, code in plat.city_names().items():
-            if name.endswith("市") or code not in cached:
-                cached[code] = name
-        plat._web_city_names = cached  # type: ignore[attr-defined]
-    return cached
+    return plat.city_labels.get(code, code)
 
 
 def _shown(plat: Platform, category: str, name: str, value: Any, lang: str) -> str:
@@ -206,6 +194,13 @@ def trajectory_link(plate: str, purpose: Purpose, **window: str) -> str:
     """The trajectory page of a plate (plates are not personal data)."""
     query = {"plate": plate, "purpose": purpose.code, "case_no": purpose.case_no or "", **window}
     return "/trajectories?" + urlencode({k: v for k, v in query.items() if v})
+
+
+def person_trajectory_link(record_id: int, purpose: Purpose, **window: str) -> str:
+    """The trajectory page of a person's vehicles, by the record ID of the file (never a citizen ID)."""
+    query = {"purpose": purpose.code, "case_no": purpose.case_no or "", **window}
+    rest = urlencode({k: v for k, v in query.items() if v})
+    return f"/trajectories/person/{record_id}" + (f"?{rest}" if rest else "")
 
 
 def row_context(plat: Platform, item: dict[str, Any], purpose: Purpose, lang: str,
@@ -337,11 +332,12 @@ def entity(category: str, record_id: int, v: Viewing, purpose: str = "", case_no
             link = row["item"].get("link")
             row["link"] = fields[link].label.get(v.lang) if link in fields else link
     plate = record["values"].get("plate_no") if category == "vehicle" else None
+    window = _seen_window(v.plat, page["related"])
+    trajectory = (trajectory_link(plate, wanted, **window) if plate else
+                  person_trajectory_link(record_id, wanted, **window) if category == "person" else None)
     return v.render("entity.html", f=form, purposes=list(v.plat.policy.purposes), category=category,
-                    record_id=record_id, main=main, related=related,
-                    trajectory=trajectory_link(plate, wanted, **_seen_window(v.plat, page["related"]))
-                    if plate else None)
+                    record_id=record_id, main=main, related=related, trajectory=trajectory)
 
 
-__all__ = ["SUMMARY", "access_link", "cells", "city_label", "entity_link", "router", "row_context",
-           "trajectory_link"]
+__all__ = ["SUMMARY", "access_link", "cells", "city_label", "entity_link", "person_trajectory_link", "router",
+           "row_context", "trajectory_link"]

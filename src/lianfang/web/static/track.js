@@ -1,6 +1,6 @@
 /* The trajectory map: city boundaries and checkpoints drawn from the platform's own GeoJSON
- * (no tile server), the readable points joined in time order, masked points only named on
- * their city (no place, no time). Data comes from the page (<script type="application/json"
+ * (no tile server), each track's readable points joined in time order in its own colour, masked
+ * points only named on their city (no place, no time). Data comes from the page (<script type="application/json"
  * id="track-data">); the layers from /api/v1/geo/… with the session cookie. */
 (function () {
   "use strict";
@@ -21,20 +21,22 @@
       bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast());
     }
 
-    function drawTrack() {
-      var placed = data.points.filter(function (p) { return p.lat !== null && p.lon !== null; });
+    function drawTrack(track) {
+      var colour = track.colour || "#1d5aa6";
+      var placed = track.points.filter(function (p) { return p.lat !== null && p.lon !== null; });
       var line = placed.map(function (p) { return [p.lat, p.lon]; });
       if (line.length > 1) {
-        L.polyline(line, { color: "#1d5aa6", weight: 3, opacity: 0.85 }).addTo(map);
+        L.polyline(line, { color: colour, weight: 3, opacity: 0.85 }).addTo(map);
       }
       placed.forEach(function (p) {
         var marker = L.circleMarker([p.lat, p.lon], {
           radius: p.clone ? 9 : 6, weight: p.enters ? 3 : 1.5,
-          color: p.clone ? "#b00020" : (p.enters ? "#0f3d75" : "#1d5aa6"),
+          color: p.clone ? "#b00020" : colour,
           fillColor: p.clone ? "#e53935" : "#ffffff", fillOpacity: 0.95
         }).addTo(map);
-        var text = p.seq + ". " + p.when + " · " + (p.name || "") + " · " + p.city;
-        if (p.clone) { text += " · " + data.texts.clone.replace("{kmh}", "?"); }
+        var text = (data.tracks.length > 1 ? track.label + " · " : "") + p.seq + ". " + p.when + " · " +
+          (p.name || "") + " · " + p.city;
+        if (p.clone) { text += " · " + data.texts.clone.replace("{kmh}", p.kmh === null ? "?" : p.kmh); }
         marker.bindTooltip(text);
         marker.on("click", function () {
           var row = document.getElementById("point-" + p.id);
@@ -80,7 +82,7 @@
       if (status) { status.textContent = data.texts.no_cities; }
     });
     var devices = lianfang.api("/api/v1/geo/devices?" + q).then(drawDevices, function () { return null; });
-    drawTrack();
+    data.tracks.forEach(drawTrack);
     Promise.all([cities, devices]).then(function () {
       if (status && status.parentNode && status.textContent !== data.texts.no_cities) {
         status.parentNode.removeChild(status);
