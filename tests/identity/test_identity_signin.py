@@ -166,6 +166,42 @@ def test_idle_timeout_30_minutes_and_15_for_top_secret(platform: Platform) -> No
     assert platform.auth.resume(t1, now_ms=T0 + 90 * MIN) is None  # an ended session stays ended
 
 
+def test_requests_moments_apart_do_not_rewrite_the_session_and_never_extend_it(platform: Platform) -> None:
+    from lianfang.identity.auth import TOUCH_MS
+
+    cred = add(platform)
+    _, tok = platform.auth.sign_in("bj_inv_zhang", cred.password, code(cred.totp_secret, T0), client=None, now_ms=T0)
+
+    def last_seen() -> int:
+        with platform.engine.connect() as conn:
+            return int(conn.execute(text("SELECT last_seen FROM auth_session")).scalar_one())
+
+    assert platform.auth.resume(tok, now_ms=T0 + TOUCH_MS - 1) is not None
+    assert last_seen() == T0  # no durable write for a request moments after the last one
+    assert platform.auth.resume(tok, now_ms=T0 + TOUCH_MS + 1) is not None
+    assert last_seen() == T0 + TOUCH_MS + 1
+    # the idle clock runs from the last *written* time: at most TOUCH_MS early, never late
+    assert platform.auth.resume(tok, now_ms=T0 + 2 * TOUCH_MS) is not None
+    assert platform.auth.resume(tok, now_ms=T0 + TOUCH_MS + 1 + 30 * MIN + 1) is None
+
+
+def test_api_token_last_used_is_kept_to_the_minute(platform: Platform) -> None:
+    add(platform)
+    _, token = platform.tokens.create("bj_inv_zhang", "feed", {"data:read"}, days=1, now_ms=T0)
+
+    def last_used() -> int | None:
+        with platform.engine.connect() as conn:
+            v = conn.execute(text("SELECT last_used FROM api_token")).scalar_one()
+        return None if v is None else int(v)
+
+    assert platform.tokens.authenticate(token, "data:read", now_ms=T0 + 1) is not None
+    assert last_used() == T0 + 1
+    assert platform.tokens.authenticate(token, "data:read", now_ms=T0 + 30_000) is not None
+    assert last_used() == T0 + 1
+    assert platform.tokens.authenticate(token, "data:read", now_ms=T0 + 61_001) is not None
+    assert last_used() == T0 + 61_001
+
+
 def test_logout_ends_the_session_on_the_server(platform: Platform) -> None:
     cred = add(platform)
     _, token = platform.auth.sign_in("bj_inv_zhang", cred.password, code(cred.totp_secret, T0), client=None, now_ms=T0)
