@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, Row, func, select
+from sqlalchemy import Connection, Engine, Row, func, or_, select
 
 from lianfang.access.approvals import Approvals
 from lianfang.access.projection import Projector, Reading, RecordView, person_key
@@ -28,8 +28,8 @@ from lianfang.search.recognise import Query, QueryKind, Recogniser
 from lianfang.search.targets import GROUP_ORDER, Target, Targets, time_column
 from lianfang.standard.levels import Level
 
-#: Candidates read per searched column before ranking (a plate seen 10,000 times shows its newest).
-CANDIDATE_CAP = 1000
+#: Candidates a name narrowed by birth year reads per column (the year is checked on readable values).
+NARROW_CAP = 1000
 
 
 @dataclass
@@ -41,7 +41,7 @@ class Group:
     items: list[dict[str, Any]] = field(default_factory=list)
     withheld: int = 0  # matches on this page the user may not even see as a masked hit
     needs_case_no: int = 0  # of those, rows a case number would turn into hits
-    capped: bool = False  # more than CANDIDATE_CAP matched in one column: only the newest are ranked
+    capped: bool = False  # a name narrowed by birth year matched more than NARROW_CAP: only the newest checked
 
     def as_dict(self) -> dict[str, Any]:
         return {"category": self.category, "total": self.total, "page": self.page, "size": self.size,
@@ -120,52 +120,57 @@ class Searcher:
         for target in self.targets.for_kind(query.kind):
             if category is None or target.category == category:
                 by_category.setdefault(target.category, []).append(target)
-        groups = []
-        for cat in sorted(by_category, key=lambda c: GROUP_ORDER.index(c) if c in GROUP_ORDER else 99):
-            groups.append(self._group(reading, query, cat, by_category[cat], page, size, exclude))
-        return groups
+        with self.engine.connect() as conn:  # one connection for the whole search
+            return [self._group(conn, reading, query, cat, by_category[cat], page, size, exclude)
+                    for cat in sorted(by_category, key=lambda c: GROUP_ORDER.index(c) if c in GROUP_ORDER else 99)]
 
-    def _group(self, reading: Reading, query: Query, category: str, targets: list[Target], page: int, size: int,
-               exclude: frozenset[str]) -> Group:
+    def _group(self, conn: Connection, reading: Reading, query: Query, category: str, targets: list[Target],
+               page: int, size: int, exclude: frozenset[str]) -> Group:
+        """One category: exact count, then only the candidates the page can need, ranked, projected.
+
+        Each searched column gives its newest ``page × size`` matches (plus any excluded ones):
+        ranking is by the column's score, then time, so the page is always among them, however
+        many records match — a plate seen 10,000 times reads 20 sighting IDs, not 10,000.
+        """
         table = self.targets.table(category)
         cat = self.targets.standard.category(category)
         tcol_name = time_column(cat)
         tcol = table.c[tcol_name] if tcol_name else table.c.id
+        narrowing = query.kind is QueryKind.NAME and query.birth_year is not None
+        city = [table.c.city_code == query.city_code] if query.city_code and "city_code" in table.c else []
+        conditions = []
+        for target in targets:
+            key = target.key(query, self.projector.blind, self.targets.encrypted(target))
+            if key is not None:
+                conditions.append((target, target.column(table) == key))
+        group = Group(category, 0, page, size)
+        if not conditions:
+            return group
+        total = conn.execute(select(func.count()).select_from(table)
+                             .where(or_(*(c for _, c in conditions)), *city)).scalar_one()
+        mine = sum(1 for e in exclude if e.startswith(f"{category}:"))
+        limit = NARROW_CAP if narrowing else page * size + mine
         found: dict[int, _Candidate] = {}
-        counted = 0
-        capped = False
-        with self.engine.connect() as conn:
-            for target in targets:
-                key = target.key(query, self.projector.blind, self.targets.encrypted(target))
-                if key is None:
+        excluded = 0
+        for target, condition in conditions:
+            rows = conn.execute(select(table.c.id, tcol).where(condition, *city)
+                                .order_by(tcol.desc(), table.c.id.desc()).limit(limit)).all()
+            for rid, at in rows:
+                if f"{category}:{rid}" in exclude:
+                    excluded += 1
                     continue
-                where = [target.column(table) == key]
-                if query.city_code and "city_code" in table.c:
-                    where.append(table.c.city_code == query.city_code)
-                rows = conn.execute(select(table.c.id, tcol).where(*where).order_by(tcol.desc(), table.c.id.desc())
-                                    .limit(CANDIDATE_CAP + 1)).all()
-                if len(rows) > CANDIDATE_CAP:
-                    capped = True
-                    counted += conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
-                    rows = rows[:CANDIDATE_CAP]
-                for rid, at in rows:
-                    if f"{category}:{rid}" in exclude:
-                        continue
-                    prev = found.get(rid)
-                    if prev is None or prev.score < target.score:
-                        match = target.field if target.mode == "exact" else f"{target.field}~sound"
-                        found[rid] = _Candidate(int(rid), target.score, int(at or 0), match)
+                prev = found.get(rid)
+                if prev is None or prev.score < target.score:
+                    match = target.field if target.mode == "exact" else f"{target.field}~sound"
+                    found[rid] = _Candidate(int(rid), target.score, int(at or 0), match)
         ranked = sorted(found.values(), key=lambda c: (-c.score, -c.at, -c.record_id))
-        group = Group(category, max(counted, len(ranked)), page, size, capped=capped)
-        if query.kind is QueryKind.NAME and query.birth_year is not None:
-            chosen = ranked  # narrowing needs the values: project everything, then page
-        else:
-            chosen = ranked[(page - 1) * size: page * size]
+        group.total = max(total - excluded, len(ranked))
+        group.capped = narrowing and total > NARROW_CAP
+        chosen = ranked if narrowing else ranked[(page - 1) * size: page * size]
         if not chosen:
             return group
-        with self.engine.connect() as conn:
-            rows_by_id = {int(r.id): r for r in conn.execute(
-                select(table).where(table.c.id.in_([c.record_id for c in chosen])))}
+        rows_by_id = {int(r.id): r for r in conn.execute(
+            select(table).where(table.c.id.in_([c.record_id for c in chosen])))}
         shown: list[tuple[_Candidate, RecordView]] = []
         for cand in chosen:
             row = rows_by_id.get(cand.record_id)
@@ -177,7 +182,8 @@ class Searcher:
                 group.needs_case_no += view.reason == "deny.case_number_required"
                 continue
             shown.append((cand, view))
-        if query.kind is QueryKind.NAME and query.birth_year is not None:
+        if narrowing:
+            assert query.birth_year is not None
             shown = [(c, v) for c, v in shown if _born_in(v, query.birth_year)]
             group.total = len(shown)
             shown = shown[(page - 1) * size: page * size]
@@ -242,4 +248,4 @@ def _born_in(view: RecordView, year: int) -> bool:
     return str(born)[:4] == str(year)
 
 
-__all__ = ["CANDIDATE_CAP", "Group", "SearchResult", "Searcher", "query_target"]
+__all__ = ["NARROW_CAP", "Group", "SearchResult", "Searcher", "query_target"]
