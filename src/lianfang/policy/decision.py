@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 from lianfang.policy.config import PolicyConfig, Reach, RoleReach, within
 from lianfang.policy.roles import Role
@@ -56,11 +57,11 @@ class Actor:
     roles: frozenset[Role]
     unit_code: str  # the unit's 6-digit division code (province 360000, city 360100, district 360102)
 
-    @property
+    @cached_property
     def province(self) -> bool:
         return len(self.unit_code) == 6 and self.unit_code.isdigit() and self.unit_code.endswith("0000")
 
-    @property
+    @cached_property
     def city_code(self) -> str | None:
         """The city of the user's unit; ``None`` for a malformed unit code."""
         code = self.unit_code

@@ -8,9 +8,8 @@ blind-index digest. GET serves plates, case numbers and device IDs (links, bookm
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PField
 
@@ -51,13 +50,13 @@ class SearchRequest(BaseModel):
     size: int | None = PField(None, ge=1, description="Results per group (default and maximum are settings).")
 
 
-@router.post("/search")
-def search(body: SearchRequest, who: Reader, plat: PlatformDep) -> dict[str, Any]:
+@router.post("/search", response_class=JSONResponse)
+def search(body: SearchRequest, who: Reader, plat: PlatformDep) -> JSONResponse:
     """Search all 16 cities at once; results grouped by category, each row as the caller may see it."""
     return _search(body, who, plat, allow_personal=True)
 
 
-@router.get("/search")
+@router.get("/search", response_class=JSONResponse)
 def search_by_url(
     who: Reader,
     plat: PlatformDep,
@@ -68,13 +67,13 @@ def search_by_url(
     category: str | None = Query(None, max_length=40),
     page: int = Query(1, ge=1, le=10_000),
     size: int | None = Query(None, ge=1),
-) -> dict[str, Any]:
+) -> JSONResponse:
     """The same search for links and bookmarks; personal queries (ID, phone, name) must use POST."""
     body = SearchRequest(q=q, purpose=purpose, case_no=case_no, kind=kind, category=category, page=page, size=size)
     return _search(body, who, plat, allow_personal=False)
 
 
-def _search(body: SearchRequest, who: Principal, plat: Platform, *, allow_personal: bool) -> dict[str, Any]:
+def _search(body: SearchRequest, who: Principal, plat: Platform, *, allow_personal: bool) -> JSONResponse:
     settings = plat.settings
     per_page = _page_size(body.size, settings.search_max_page_size, settings.search_page_size)
     if body.category is not None and body.category not in plat.standard.categories:
@@ -100,10 +99,10 @@ def _search(body: SearchRequest, who: Principal, plat: Platform, *, allow_person
         raise refusal(exc) from None
     except AuditUnavailable:
         raise HTTPException(503, "审计不可用，拒绝访问 the audit trail is unavailable; access refused") from None
-    return result.as_dict()
+    return JSONResponse(result.as_dict())  # plain JSON values already: skips FastAPI's re-encoding
 
 
-@router.get("/entities/{category}/{record_id}")
+@router.get("/entities/{category}/{record_id}", response_class=JSONResponse)
 def entity(
     category: str,
     record_id: int,
@@ -112,15 +111,16 @@ def entity(
     purpose: str = Query("", max_length=48, description="Purpose code from the policy (see /api/v1/policy)."),
     case_no: str = Query("", max_length=64, description="Case number; required for sensitive data."),
     size: int | None = Query(None, ge=1, description="Linked records per category."),
-) -> dict[str, Any]:
+) -> JSONResponse:
     """A person, vehicle, case, … page: the record and what the standard links to it, from every city."""
     settings = plat.settings
     per_page = _page_size(size, settings.search_max_page_size, settings.search_page_size)
     if category not in ENTITY_CATEGORIES:
         raise HTTPException(404, f"no {category} pages")
     try:
-        return plat.entities.view(who.user, category, record_id, Purpose(purpose, "", case_no.strip() or None),
-                                  now_ms=now_ms(), client=who.client, size=per_page)
+        return JSONResponse(plat.entities.view(who.user, category, record_id,
+                                               Purpose(purpose, "", case_no.strip() or None),
+                                               now_ms=now_ms(), client=who.client, size=per_page))
     except RecordHidden:
         raise HTTPException(404, f"no {category} record {record_id}") from None
     except RequestRefused as exc:

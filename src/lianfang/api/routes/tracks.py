@@ -8,9 +8,10 @@ reversed window or one wider than ``track_max_days`` is a 400.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi.responses import JSONResponse
 
 from lianfang.access.records import RecordHidden, RequestRefused
 from lianfang.api.deps import PlatformDep
@@ -60,14 +61,14 @@ def _purpose(purpose: str, case_no: str) -> Purpose:
     return Purpose(purpose, "", case_no.strip() or None)
 
 
-@router.get("/trajectories/vehicle/{plate}")
+@router.get("/trajectories/vehicle/{plate}", response_class=JSONResponse)
 def vehicle_track(plate: str, who: Reader, plat: PlatformDep, since: str = SINCE, until: str = UNTIL,
-                  purpose: str = PURPOSE, case_no: str = CASE_NO) -> dict[str, Any]:
+                  purpose: str = PURPOSE, case_no: str = CASE_NO) -> JSONResponse:
     """Every sighting of the plate in the window, in time order: readable points in full, masked ones as
     their city only, crossings between cities and suspected cloned-plate jumps marked."""
     w = _window(plat, since, until)
-    return _answer(lambda: plat.trajectories.for_plate(
-        who.user, plate, w.since_ms, w.until_ms, _purpose(purpose, case_no), now_ms=now_ms(), client=who.client))
+    return JSONResponse(_answer(lambda: plat.trajectories.for_plate(  # plain JSON values: no re-encoding
+        who.user, plate, w.since_ms, w.until_ms, _purpose(purpose, case_no), now_ms=now_ms(), client=who.client)))
 
 
 @router.get("/trajectories/vehicle/{plate}/export")
@@ -84,11 +85,11 @@ def vehicle_track_export(plate: str, who: Reader, plat: PlatformDep,
                     headers={"Content-Disposition": f'attachment; filename="{file_name(track, format)}"'})
 
 
-@router.get("/trajectories/person/{record_id}")
+@router.get("/trajectories/person/{record_id}", response_class=JSONResponse)
 def person_track(record_id: int, who: Reader, plat: PlatformDep, since: str = SINCE, until: str = UNTIL,
-                 purpose: str = PURPOSE, case_no: str = CASE_NO) -> dict[str, Any]:
+                 purpose: str = PURPOSE, case_no: str = CASE_NO) -> JSONResponse:
     """The tracks of the vehicles registered to a person record (hidden and missing records: the same 404)."""
     w = _window(plat, since, until)
-    return _answer(lambda: plat.trajectories.for_person(
+    return JSONResponse(_answer(lambda: plat.trajectories.for_person(
         who.user, record_id, w.since_ms, w.until_ms, _purpose(purpose, case_no), now_ms=now_ms(),
-        client=who.client))
+        client=who.client)))
