@@ -49,6 +49,8 @@ class Settings(BaseSettings):
         "Asia/Shanghai", description="Time zone used to read naive source times and to display."
     )
     max_page_size: int = Field(500, description="Largest page an API listing returns.")
+    db_pool_size: int = Field(20, ge=1, description="Database connections kept open (one per concurrent request).")
+    db_max_overflow: int = Field(20, ge=0, description="Extra connections opened under bursts, closed after.")
     search_page_size: int = Field(20, ge=1, description="Results per category a search returns by default.")
     search_max_page_size: int = Field(100, ge=1, description="Most results per category a search may ask for.")
     policy_file: Path | None = Field(

@@ -32,7 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from sqlalchemy import Engine, MetaData, Table, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, MetaData, Table, and_, func, insert, select, update
 
 from lianfang.audit.event import AuditEvent
 
@@ -127,6 +127,11 @@ class AlarmEngine:
         self.config = config
         self.tz = tz
         self.user_facts = user_facts
+        # the volume rule's history ends where today starts, so it is read once per user (and per
+        # role, for the peers) and day, not on every event of a busy user
+        self._history_day: int | None = None
+        self._own_reads: dict[int, int] = {}
+        self._peer_reads: dict[str, dict[int, int]] = {}
 
     # -- raising ---------------------------------------------------------------------
 
@@ -200,17 +205,9 @@ class AlarmEngine:
                 e.action.startswith("data."))).scalar_one()
             if count < p["min_reads"]:
                 return False
-            since = today - p["baseline_days"] * DAY_MS
-            own = conn.execute(select(func.count()).where(
-                e.user_id == ev.user_id, e.at_ms >= since, e.at_ms < today, e.action.startswith("data."))).scalar_one()
-            per_user = conn.execute(
-                select(e.user_id, func.count()).where(
-                    e.at_ms >= since, e.at_ms < today, e.action.startswith("data."), e.role == ev.role,
-                    e.user_id != ev.user_id,
-                ).group_by(e.user_id)
-            ).all()
+            own, per_user = self._history(conn, ev, today, p["baseline_days"])
         baseline = own / p["baseline_days"]
-        peers = sorted(n / p["baseline_days"] for _, n in per_user)
+        peers = sorted(n / p["baseline_days"] for uid, n in per_user.items() if uid != ev.user_id)
         peer_q = peers[min(len(peers) - 1, int(p["peer_quantile"] * len(peers)))] if peers else 0.0
         threshold = max(p["min_reads"], p["factor"] * baseline, peer_q)
         if count <= threshold:
@@ -218,6 +215,29 @@ class AlarmEngine:
         return self._raise("volume", ev.at_ms, {
             "reads_today": count, "own_daily_baseline": round(baseline, 1), "peer_p99_daily": round(peer_q, 1),
             "threshold": round(threshold, 1)}, user_id=ev.user_id, seq=seq)  # fmt: skip
+
+    def _history(self, conn: Connection, ev: AuditEvent, today: int, days: int) -> tuple[int, dict[int, int]]:
+        """Data reads in the ``days`` before ``today``: the user's own, and per user of the same role."""
+        if self._history_day != today:
+            self._history_day, self._own_reads, self._peer_reads = today, {}, {}
+        e = self.events.c
+        since = today - days * DAY_MS
+        assert ev.user_id is not None
+        own = self._own_reads.get(ev.user_id)
+        if own is None:
+            own = self._own_reads[ev.user_id] = conn.execute(select(func.count()).where(
+                e.user_id == ev.user_id, e.at_ms >= since, e.at_ms < today, e.action.startswith("data."))
+            ).scalar_one()
+        role = ev.role or ""
+        peers = self._peer_reads.get(role)
+        if peers is None:
+            peers = self._peer_reads[role] = {int(uid): int(n) for uid, n in conn.execute(
+                select(e.user_id, func.count()).where(
+                    e.at_ms >= since, e.at_ms < today, e.action.startswith("data."), e.role == ev.role,
+                    e.user_id.is_not(None),
+                ).group_by(e.user_id)
+            )}  # fmt: skip
+        return own, peers
 
     def _repeated_denials(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
         if ev.user_id is None or ev.outcome not in DENIED:
