@@ -102,12 +102,14 @@ def alarms(
     """Alarms on abnormal operations, with their evidence (异常操作告警)."""
     import json
 
-    from rich.table import Table
+    from rich.table import Column, Table
 
     plat = platform()
     plat.migrate()
     rows = plat.alarms.list(status=None if status == "all" else status, rule=rule, limit=limit)
-    table = Table("id", "time 时间", "rule 规则", "severity", "user", "subject", "evidence 证据", "status")
+    # the time and the rule are never cut short on a narrow terminal; the evidence wraps instead
+    table = Table("id", Column("time 时间", no_wrap=True), Column("rule 规则", no_wrap=True), "severity", "user",
+                  "subject", Column("evidence 证据", overflow="fold"), "status")
     for a in rows:
         table.add_row(
             str(a["id"]), _time(int(a["at_ms"]), plat.tz), a["rule"], a["severity"], str(a["user_id"] or ""),
