@@ -2,9 +2,10 @@
 
 Real accounts sign in with password + TOTP; grants come from real requests approved
 by a province approver (expired: approved two hours ago for one hour; revoked:
-approved, then revoked). Each cell reads one record with GET /api/v1/records/… and
-checks the answer (status, access, which values came back) and the audit event it
-left. Also: object-level authorisation (ID swapping across cities) and mass
+approved, then revoked). Each cell reads one record with GET /api/v1/records/…,
+searches its citizen ID across all cities with POST /api/v1/search, and asks for
+access to it, and checks each answer (status, access, which values came back) and the
+audit event it left. Also: object-level authorisation (ID swapping across cities) and mass
 assignment on request bodies.
 """
 
@@ -140,6 +141,37 @@ def check_view(platform: Platform, client: TestClient, uid: int, role: Role, lev
         f"audit={ev['outcome']}"
 
 
+def check_search(platform: Platform, client: TestClient, uid: int, role: Role, level: Level, own: bool, state: str,
+                 rid: int, citizen_id: str) -> str | None:
+    """Search the record's citizen ID across all cities: the row must come back as the oracle says."""
+    effect, reason = expected(role, level, own, state)
+    res = client.post("/api/v1/search", json={"q": citizen_id, "purpose": "case_investigation", "case_no": CASE})
+    ev = last_event(platform)
+    targets = json.loads(str(ev["target"]))
+    if reason == "deny.no_data_access":
+        ok = res.status_code == 403 and res.json()["detail"]["reason"] == reason and ev["outcome"] == "denied"
+        shown = False
+    else:
+        persons = next(g for g in res.json()["groups"] if g["category"] == "person")
+        items = [i for i in persons["items"] if i["id"] == rid]
+        shown = effect is not Effect.DENY
+        ok = res.status_code == 200 and len(items) == int(shown) and persons["withheld"] == int(not shown)
+        if shown:
+            item = items[0]
+            field_level = level if level.rank >= Level.SENSITIVE.rank else Level.SENSITIVE
+            clear = expected(role, field_level, own, state)[0] is Effect.ALLOW
+            ok = ok and item["access"] == effect.value and item["reason"] == reason
+            ok = ok and (item["values"].get("citizen_id") == citizen_id) == clear
+            if not clear:
+                ok = ok and citizen_id not in res.text and "*" in item["masked"].get("citizen_id", "*")
+        ok = ok and ev["outcome"] == (effect.value if shown else "none")
+    ok = ok and ev["action"] == "data.search" and ev["user_id"] == uid and ev["case_no"] == CASE
+    ok = ok and targets[0].startswith("q_citizen_id:") and (f"person:{rid}" in targets) == shown
+    ok = ok and citizen_id not in json.dumps(ev, default=str, ensure_ascii=False)
+    return None if ok else f"expected {effect.value}/{reason}, got {res.status_code} {res.text[:160]} " \
+        f"audit={ev['outcome']}"
+
+
 def check_request(platform: Platform, client: TestClient, uid: int, role: Role, level: Level, city: str,
                   rid: int) -> str | None:
     """Ask for access to the record at its level: refused for roles that read nothing, invalid for public."""
@@ -182,15 +214,19 @@ def test_access_matrix_over_http(platform: Platform, tmp_path: Path) -> None:
         client.headers["X-CSRF-Token"] = client.get("/api/v1/auth/me").json()["csrf_token"]
         for (city, level), rid in records.items():
             own = city == BINJIANG
-            cells += 2
+            cells += 3
             cell = f"{role.value}/{level.value}/{'own' if own else 'other'}/{state}"
             problem = check_view(platform, client, uid, role, level, own, state, rid)
             if problem:
                 failures.append(f"view {cell}: {problem}")
+            citizen_id = PEOPLE[city][ORDER.index(level)].split(",")[0]
+            problem = check_search(platform, client, uid, role, level, own, state, rid, citizen_id)
+            if problem:
+                failures.append(f"search {cell}: {problem}")
             problem = check_request(platform, client, uid, role, level, city, rid)
             if problem:
                 failures.append(f"request {cell}: {problem}")
-    assert cells == 10 * 4 * 2 * 4 * 2  # roles × levels × own/other × grant states × actions
+    assert cells == 10 * 4 * 2 * 4 * 3  # roles × levels × own/other × grant states × actions (view, search, ask)
     assert not failures, "\n".join(failures[:20])
     assert platform.audit.verify().ok
 
