@@ -125,6 +125,11 @@ def record(request: Request, who: Principal, action: str, outcome: str, targets:
     )
 
 
+def audit_down() -> HTTPException:
+    """503 for a data request refused because the audit trail cannot be written (fail closed)."""
+    return HTTPException(503, "审计不可用，拒绝访问 the audit trail is unavailable; access refused")
+
+
 def steward_city(who: Principal) -> str | None:
     """The one city whose data this caller stewards, or None for a province-level unit."""
     code = who.user.unit_code
@@ -159,6 +164,7 @@ __all__ = [
     "SignedIn",
     "Steward",
     "StewardOrAdmin",
+    "audit_down",
     "authenticate",
     "client_of",
     "now_ms",

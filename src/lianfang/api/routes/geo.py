@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from lianfang.access.records import RequestRefused
 from lianfang.api.deps import PlatformDep
 from lianfang.api.routes.records import refusal
-from lianfang.api.security import Reader, now_ms
+from lianfang.api.security import Reader, audit_down, now_ms
 from lianfang.audit import AuditUnavailable
 from lianfang.policy.decision import Purpose
 from lianfang.track.boundaries import boundaries_file
@@ -40,4 +40,4 @@ def devices(
     except RequestRefused as exc:
         raise refusal(exc) from None
     except AuditUnavailable:
-        raise HTTPException(503, "审计不可用，拒绝访问 the audit trail is unavailable; access refused") from None
+        raise audit_down() from None

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from lianfang.access.records import RecordHidden, RequestRefused
 from lianfang.api.deps import PlatformDep
-from lianfang.api.security import Reader, now_ms
+from lianfang.api.security import Reader, audit_down, now_ms
 from lianfang.audit import AuditUnavailable
 from lianfang.policy.decision import Purpose
 
@@ -48,7 +48,7 @@ def view_record(
     except RequestRefused as exc:
         raise refusal(exc) from None
     except AuditUnavailable:
-        raise HTTPException(503, "审计不可用，拒绝访问 the audit trail is unavailable; access refused") from None
+        raise audit_down() from None
     return view.as_dict()
 
 

@@ -16,7 +16,7 @@ from pydantic import Field as PField
 from lianfang.access.records import RecordHidden, RequestRefused
 from lianfang.api.deps import PlatformDep
 from lianfang.api.routes.records import refusal
-from lianfang.api.security import Principal, Reader, now_ms
+from lianfang.api.security import Principal, Reader, audit_down, now_ms
 from lianfang.audit import AuditUnavailable
 from lianfang.platform import Platform
 from lianfang.policy.decision import Purpose
@@ -98,7 +98,7 @@ def _search(body: SearchRequest, who: Principal, plat: Platform, *, allow_person
     except RequestRefused as exc:
         raise refusal(exc) from None
     except AuditUnavailable:
-        raise HTTPException(503, "审计不可用，拒绝访问 the audit trail is unavailable; access refused") from None
+        raise audit_down() from None
     return JSONResponse(result.as_dict())  # plain JSON values already: skips FastAPI's re-encoding
 
 
@@ -126,4 +126,4 @@ def entity(
     except RequestRefused as exc:
         raise refusal(exc) from None
     except AuditUnavailable:
-        raise HTTPException(503, "审计不可用，拒绝访问 the audit trail is unavailable; access refused") from None
+        raise audit_down() from None

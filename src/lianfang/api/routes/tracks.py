@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from lianfang.access.records import RecordHidden, RequestRefused
 from lianfang.api.deps import PlatformDep
 from lianfang.api.routes.records import refusal
-from lianfang.api.security import Reader, now_ms
+from lianfang.api.security import Reader, audit_down, now_ms
 from lianfang.audit import AuditUnavailable
 from lianfang.platform import Platform
 from lianfang.policy.decision import Purpose
@@ -54,7 +54,7 @@ def _answer(call: Callable[[], T]) -> T:
     except RequestRefused as exc:
         raise refusal(exc) from None
     except AuditUnavailable:
-        raise HTTPException(503, "审计不可用，拒绝访问 the audit trail is unavailable; access refused") from None
+        raise audit_down() from None
 
 
 def _purpose(purpose: str, case_no: str) -> Purpose:

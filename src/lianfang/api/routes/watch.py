@@ -30,7 +30,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from lianfang.api.deps import PageDep, PlatformDep
-from lianfang.api.security import Principal, Reader, now_ms
+from lianfang.api.security import Principal, Reader, audit_down, now_ms
 from lianfang.audit import AuditUnavailable
 from lianfang.identity.directory import User
 from lianfang.platform import Platform
@@ -42,7 +42,6 @@ from lianfang.watch.model import DAY_MS, entry_of
 router = APIRouter(tags=["watch lists"])
 
 _STATUS = {"invalid": 422, "forbidden": 403, "needs_grant": 403, "not_found": 404}
-_AUDIT_DOWN = "审计不可用，拒绝访问 the audit trail is unavailable; access refused"
 #: how often an open stream re-checks that its session or token is still good (seconds)
 STREAM_RECHECK_S = 5.0
 
@@ -138,7 +137,7 @@ def add_entry(body: EntryIn, who: Reader, plat: PlatformDep) -> dict[str, Any]:
     except WatchError as err:
         raise _refuse(err) from None
     except AuditUnavailable:
-        raise HTTPException(503, _AUDIT_DOWN) from None
+        raise audit_down() from None
     return entry_json(plat, _entry_row(plat, who.user, entry.id))
 
 
@@ -155,7 +154,7 @@ def remove_entry(entry_id: int, who: Reader, plat: PlatformDep) -> dict[str, Any
     except WatchError as err:
         raise _refuse(err) from None
     except AuditUnavailable:
-        raise HTTPException(503, _AUDIT_DOWN) from None
+        raise audit_down() from None
     return entry_json(plat, _entry_row(plat, who.user, entry_id), plat.watch.hits.counts(who.user))
 
 
@@ -168,7 +167,7 @@ def list_hits(who: Reader, plat: PlatformDep, page: PageDep, entry_id: int | Non
     try:
         delivery = plat.watch.hits.deliver(who.user, rows, now_ms=now_ms(), client=who.client, via="list")
     except AuditUnavailable:
-        raise HTTPException(503, _AUDIT_DOWN) from None
+        raise audit_down() from None
     return {"total": total, "limit": page.limit, "offset": page.offset, "hidden": delivery.hidden,
             "items": delivery.items}
 
