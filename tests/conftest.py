@@ -180,7 +180,7 @@ def live_server(plat: Platform) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def serve() -> Iterator[object]:
     """``with serve(platform) as url:`` — a live server for tests that need real HTTP (CLI, streams)."""
     yield live_server

@@ -24,8 +24,6 @@ secure context and stores it, so production defaults are not weakened for the te
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,9 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from lianfang.api.app import create_app
 from lianfang.identity.totp import STEP_S, code_at
 from lianfang.platform import Platform
 from lianfang.settings import Settings
@@ -77,38 +73,21 @@ class LiveServer:
         return account
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(tmp_path_factory: pytest.TempPathFactory, serve: Any) -> Iterator[LiveServer]:
     var = tmp_path_factory.mktemp("browser-store")
     plat = Platform(Settings(var_dir=var))  # SQLite under var/, key file under var/keys/
     plat.ensure_key()
     plat.migrate()
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(plat), host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off", access_log=False))
-    thread = threading.Thread(target=server.run, name="browser-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", plat)
+        with serve(plat) as url:
+            yield LiveServer(url, plat)
     finally:
-        server.should_exit = True
-        thread.join(timeout=15)
         plat.close()
 
 
 @pytest.fixture(scope="session")
-def province_server(tmp_path_factory: pytest.TempPathFactory, tiny_demo: Path) -> Iterator[LiveServer]:
+def province_server(tmp_path_factory: pytest.TempPathFactory, tiny_demo: Path, serve: Any) -> Iterator[LiveServer]:
     """A second live server whose store holds the tiny demo province (the 滨江 → 云州 story) and its
     city boundaries, for pages that show records: ``new_page(province_server)`` opens a page on it."""
     from lianfang.ingest.pipeline import Ingestor
@@ -122,21 +101,10 @@ def province_server(tmp_path_factory: pytest.TempPathFactory, tiny_demo: Path) -
              mappings=plat.mappings).ingest([tiny_demo])
     import_boundaries(tiny_demo / "geo" / "cities.geojson", plat.settings.resolved_geo_dir(),
                       plat.settings.geo_max_bytes)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(plat), host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off", access_log=False))
-    thread = threading.Thread(target=server.run, name="browser-province-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the province test server did not start")
-        time.sleep(0.05)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", plat)
+        with serve(plat) as url:
+            yield LiveServer(url, plat)
     finally:
-        server.should_exit = True
-        thread.join(timeout=15)
         plat.close()
 
 
