@@ -164,6 +164,7 @@ def test_roll_back_to_an_older_copy(platform: Platform, tmp_path: Path) -> None:
     audit.append([event(i) for i in range(1, 11)])
     db = Path(platform.engine.url.database or "")
     platform.alarm_worker.drain()  # no connection may stay open across the file swap
+    audit.close()  # the trail's own connection
     platform.engine.dispose()
     with platform.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -172,6 +173,7 @@ def test_roll_back_to_an_older_copy(platform: Platform, tmp_path: Path) -> None:
     audit.append([event(i) for i in range(11, 21)])
     export_checkpoint(audit.checkpoint(), tmp_path / "cp.json")
     platform.alarm_worker.drain()
+    audit.close()
     platform.engine.dispose()
     for suffix in ("-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)

@@ -63,11 +63,12 @@ class Audit:
         return committer.record(event)
 
     def close(self) -> None:
-        """Commit what is pending and stop the committer thread."""
+        """Commit what is pending, stop the committer thread and close the trail's connection."""
         with self._start:
             if self._committer is not None:
                 self._committer.close()
                 self._committer = None
+            self.trail.close()
 
     def checkpoint(self, at_ms: int | None = None) -> Checkpoint:
         return take_checkpoint(self.engine, self.keyring, self.events, self.checkpoints, at_ms or now_ms())

@@ -13,7 +13,10 @@ whose access is not yet on disk, while one fsync covers many events.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
+import sqlite3
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -65,6 +68,10 @@ class AuditTrail:
         self._driver_integrity_error: type[Exception] = getattr(
             engine.dialect.loaded_dbapi, "IntegrityError", IntegrityError
         )
+        # so do the SQLite appender's (a locked database is worth another try)
+        self._driver_operational_error: type[Exception] = getattr(
+            engine.dialect.loaded_dbapi, "OperationalError", OperationalError
+        )
         self.events = events
         self.checkpoints = checkpoints
         self._mac = hmac_sm3_keyed(mac_key(keyring))
@@ -76,6 +83,7 @@ class AuditTrail:
         # first sequence number collides (IntegrityError) and we re-read; if the tail was
         # deleted behind our back, the next record still links to it and verify shows the gap.
         self._head: tuple[int, bytes] | None = None
+        self._sqlite = _SqliteAppender(engine) if engine.dialect.name == "sqlite" else None
 
     def append(self, events: Sequence[AuditEvent], *, checked: bool = False) -> list[int]:
         """Store ``events`` durably, in order; return their sequence numbers.
@@ -88,8 +96,11 @@ class AuditTrail:
         with self._lock:
             for attempt in range(20):
                 try:
-                    with self.engine.begin() as conn:
-                        seqs, last = self._write(conn, rows)
+                    if self._sqlite is not None:
+                        seqs, last = self._sqlite.write(self, rows)
+                    else:
+                        with self.engine.begin() as conn:
+                            seqs, last = self._write(conn, rows)
                     self._head = last
                     if self.on_append is not None:
                         try:
@@ -97,7 +108,8 @@ class AuditTrail:
                         except Exception:  # alarms must never undo a committed audit write
                             log.exception("audit append hook failed")
                     return seqs
-                except (IntegrityError, OperationalError, self._driver_integrity_error) as exc:
+                except (IntegrityError, OperationalError, self._driver_integrity_error,
+                        self._driver_operational_error) as exc:
                     self._head = None
                     # another process appended between our read of the head and our insert
                     if attempt == 19 or not _retryable(exc, self._driver_integrity_error):
@@ -106,6 +118,23 @@ class AuditTrail:
                     self._head = None
                     raise self._failed(exc) from exc
         raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Close the trail's own SQLite connection (a later append opens another)."""
+        with self._lock:
+            if self._sqlite is not None:
+                self._sqlite.close()
+
+    def chain(self, prev: bytes, first: int, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """The stored cells of ``rows`` numbered from ``first``, chained on from ``prev``."""
+        cells = []
+        sm3, mac = self._sm3, self._mac
+        seq = first - 1
+        for row in rows:
+            seq += 1
+            prev = sm3(prev + canonical_values((seq, *row)))
+            cells.append((seq, *row, prev, mac(prev)))
+        return cells
 
     def _failed(self, exc: BaseException) -> AuditUnavailable:
         log.critical("audit trail write failed: %s", type(exc).__name__)
@@ -120,15 +149,91 @@ class AuditTrail:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
         seq, prev = self._head if self._head is not None else head(conn, self.events, self.checkpoints)
-        first = seq + 1
-        cells = []
-        sm3, mac = self._sm3, self._mac
-        for row in rows:
-            seq += 1
-            prev = sm3(prev + canonical_values((seq, *row)))
-            cells.append((seq, *row, prev, mac(prev)))
+        cells = self.chain(prev, seq + 1, rows)
         bulk_insert(conn, self.events.name, _COLUMNS, cells, copy=True)
-        return list(range(first, seq + 1)), (seq, prev)
+        return list(range(seq + 1, seq + 1 + len(cells))), (cells[-1][0], cells[-1][-2])
+
+
+class _SqliteAppender:
+    """SQLite appends on a connection of the trail's own, in autocommit mode, one statement per batch.
+
+    Every statement gives up the GIL and must win it back from the request threads that
+    wait for their events; under load each such round trip waits behind all of them.
+    BEGIN, one INSERT per power-of-two part of the batch and COMMIT made five or more
+    round trips per batch. Here a batch is one INSERT of a fixed number of rows (the
+    unused rows are NULL and filtered out), which SQLite runs as a transaction of its
+    own — as durable as COMMIT under ``synchronous=FULL``. Larger batches run in
+    BEGIN IMMEDIATE … COMMIT.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._raw: Any = None
+        self._sizes: tuple[int, ...] = ()
+
+    def _connect(self) -> Any:
+        raw = self.engine.raw_connection()
+        raw.detach()  # the trail's own for as long as it works: it never goes back to the pool
+        dbapi: Any = raw.dbapi_connection
+        dbapi.isolation_level = None  # autocommit: a statement is its own transaction
+        limit = dbapi.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if hasattr(dbapi, "getlimit") else 999
+        most = min(1024, limit // len(_COLUMNS))
+        self._sizes = tuple(1 << k for k in range(3, most.bit_length()) if 1 << k <= most)
+        self._raw = raw
+        return dbapi
+
+    def close(self) -> None:
+        if self._raw is not None:
+            raw, self._raw = self._raw, None
+            try:
+                raw.close()
+            except Exception:  # closing a broken connection must not hide why it broke
+                log.debug("closing the audit connection failed", exc_info=True)
+
+    def write(self, trail: AuditTrail, rows: list[tuple[Any, ...]]) -> tuple[list[int], tuple[int, bytes]]:
+        try:
+            dbapi = self._raw.dbapi_connection if self._raw is not None else self._connect()
+            if trail._head is None:
+                last = dbapi.execute("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1").fetchone()
+                if last is None:
+                    with self.engine.connect() as conn:  # an empty table: the purge anchor, or genesis
+                        trail._head = head(conn, trail.events, trail.checkpoints)
+                else:
+                    trail._head = (int(last[0]), bytes(last[1]))
+            seq, prev = trail._head
+            cells = trail.chain(prev, seq + 1, rows)
+            top = self._sizes[-1]
+            if len(cells) <= top:
+                self._insert(dbapi, cells)
+            else:
+                dbapi.execute("BEGIN IMMEDIATE")
+                try:
+                    for i in range(0, len(cells), top):
+                        self._insert(dbapi, cells[i : i + top])
+                    dbapi.execute("COMMIT")
+                except BaseException:
+                    dbapi.execute("ROLLBACK")
+                    raise
+        except BaseException:
+            self.close()  # a fresh connection next time, whatever went wrong with this one
+            raise
+        return list(range(seq + 1, seq + 1 + len(cells))), (cells[-1][0], cells[-1][-2])
+
+    def _insert(self, dbapi: Any, cells: list[tuple[Any, ...]]) -> None:
+        size = next(s for s in self._sizes if s >= len(cells))
+        blank = (None,) * len(_COLUMNS)
+        params = list(itertools.chain.from_iterable(cells))
+        params.extend(blank * (size - len(cells)))
+        dbapi.execute(_padded_insert(size), params)
+
+
+@functools.cache
+def _padded_insert(rows: int) -> str:
+    row = "(" + ", ".join("?" * len(_COLUMNS)) + ")"
+    return (
+        f"INSERT INTO audit_event ({', '.join(_COLUMNS)}) "
+        f"SELECT * FROM (VALUES {', '.join([row] * rows)}) WHERE column1 IS NOT NULL"
+    )
 
 
 def head(conn: Connection, events: Table, checkpoints: Table) -> tuple[int, bytes]:
@@ -155,7 +260,11 @@ def _retryable(exc: BaseException, driver_integrity_error: type[Exception]) -> b
 
 
 class _Slot:
-    """Where the committer leaves one caller's answer; ``done`` is released once it is there."""
+    """Where the committer leaves a caller's answer; ``done`` is released once it is there.
+
+    Each thread keeps its slot: after the caller's acquire, ``done`` is held again,
+    ready for the thread's next event.
+    """
 
     __slots__ = ("done", "error", "seq")
 
@@ -170,8 +279,9 @@ class GroupCommitter:
     """Shares commits between concurrent callers; :meth:`record` returns once durable.
 
     Callers append to a deque and wake the committer with an event (cheaper than a
-    queue's condition per item); the committer takes everything pending, up to
-    ``max_batch`` per transaction, and releases each caller's lock with its answer.
+    queue's condition per item) when it is not already awake; the committer clears the
+    event before it takes everything pending, up to ``max_batch`` per transaction, and
+    releases each caller's lock with its answer.
     """
 
     def __init__(self, trail: AuditTrail, *, max_batch: int = 2000, timeout_s: float = 30.0):
@@ -182,6 +292,7 @@ class GroupCommitter:
         self.events = 0
         self._pending: deque[tuple[AuditEvent, _Slot]] = deque()
         self._wake = threading.Event()
+        self._slots = threading.local()
         self._closing = False
         self._thread = threading.Thread(target=self._loop, name="lianfang-audit-commit", daemon=True)
         self._thread.start()
@@ -191,10 +302,15 @@ class GroupCommitter:
         event.checked()  # a bad event fails its caller alone, not the batch it would join
         if self._closing:
             raise AuditUnavailable("the audit trail is shutting down; access refused")
-        slot = _Slot()
+        slot = getattr(self._slots, "slot", None)
+        if slot is None:
+            slot = self._slots.slot = _Slot()
+        slot.error = None
         self._pending.append((event, slot))
-        self._wake.set()
+        if not self._wake.is_set():  # the committer is (about to be) asleep: one wake-up per batch, not per event
+            self._wake.set()
         if not slot.done.acquire(timeout=self.timeout_s):
+            self._slots.slot = None  # the committer may still answer this one: never reuse it
             raise AuditUnavailable("the audit trail did not confirm the write in time; access refused")
         if slot.error is not None:
             raise slot.error

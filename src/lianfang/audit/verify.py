@@ -16,23 +16,25 @@ sequence number must be the one it signed; a checkpoint beyond the last record
 means the trail was truncated or rolled back.
 
 Because each record is checked against its predecessor's *stored* hash, records can
-be checked in independent ranges: a long trail is split over worker processes.
+be checked in independent ranges: a long trail is split into ranges shared between
+this process and worker processes.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Engine, Table, func, select
+from sqlalchemy import Connection, Engine, Table, func, select
 
 from lianfang.audit.checkpoint import Checkpoint, signing_key
 from lianfang.audit.event import canonical_sql
 from lianfang.audit.trail import GENESIS, mac_key
-from lianfang.crypto import KeyRing, hmac_sm3_keyed, public_key_to_hex, sm3_hasher
+from lianfang.crypto import KeyRing, hmac_sm3_pads, public_key_to_hex, sm3_base
 
 #: Below this many records one process checks everything (starting workers costs about a second).
 PARALLEL_MIN = 200_000
@@ -79,6 +81,25 @@ class _Scan:
 # the database writes each record's canonical text, so one column crosses the driver, not sixteen
 _SELECT = "SELECT seq, {canon}, hash, mac FROM audit_event WHERE seq >= {m} AND seq <= {m} ORDER BY seq"
 _BEFORE = "SELECT hash FROM audit_event WHERE seq < {m} ORDER BY seq DESC LIMIT 1"
+#: Records per range when a long trail is split between processes: small enough that the
+#: processes finish together whoever started late, large enough that a range's query is cheap.
+CHUNK = 20_000
+
+
+def _batches(conn: Connection, sql: str, params: tuple[int, int], size: int) -> Iterator[list[Any]]:
+    """The query's rows in lists of ``size``, straight from the driver (streamed on PostgreSQL)."""
+    dbapi: Any = conn.connection.dbapi_connection
+    # PostgreSQL: a server-side cursor in binary format (bytea arrives as bytes, not hex to decode)
+    pg = conn.dialect.name == "postgresql"
+    cur = dbapi.cursor(name="lianfang_verify", binary=True) if pg else dbapi.cursor()
+    try:
+        if pg:
+            cur.itersize = size
+        cur.execute(sql, params)
+        while rows := cur.fetchmany(size):
+            yield rows
+    finally:
+        cur.close()
 
 
 def _scan(engine: Engine, key: bytes, lo: int, hi: int, prev: bytes | None, wanted: frozenset[int],
@@ -89,57 +110,146 @@ def _scan(engine: Engine, key: bytes, lo: int, hi: int, prev: bytes | None, want
     at the end of any other range it is a gap like any other.
     """
     out = _Scan()
-    sm3 = sm3_hasher()
-    mac = hmac_sm3_keyed(key)
+    # hash contexts copied per record, inline: this loop runs once per record of the trail
+    chain, (inner, outer) = sm3_base().copy, hmac_sm3_pads(key)
+    inner_copy, outer_copy = inner.copy, outer.copy
     mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
     with engine.connect() as conn:
         if prev is None:
             before = conn.exec_driver_sql(_BEFORE.format(m=mark), (lo,)).first()
             prev = GENESIS if before is None else bytes(before[0])
-        sql = _SELECT.format(m=mark, canon=canonical_sql(engine.dialect.name))
-        result = conn.execution_options(stream_results=True).exec_driver_sql(sql, (lo, hi))
+        canon = canonical_sql(engine.dialect.name)
+        if mark == "%s":
+            canon = canon.replace("%", "%%")  # the driver reads % as the start of a placeholder
+        sql = _SELECT.format(m=mark, canon=canon)
         expected = lo
         problems = out.problems
-        for rows in result.partitions(batch):
-            for seq, canon, stored_hash, stored_mac in rows:
+        for rows in _batches(conn, sql, (lo, hi), batch):
+            if out.first is None:
+                out.first = rows[0][0]
+            for seq, canon, stored, stored_mac in rows:
                 if seq != expected:
                     problems.append(_missing(expected, seq - 1))
-                stored = bytes(stored_hash)
-                if sm3(prev + canon.encode()) != stored:
+                h = chain()
+                h.update(prev + canon.encode())
+                if h.digest() != stored:
                     problems.append(Problem(
                         "broken_link", seq,
                         f"record {seq} does not follow its predecessor: edited, inserted or reordered",
                     ))  # fmt: skip
-                if mac(stored) != bytes(stored_mac):
+                i = inner_copy()
+                i.update(stored)
+                o = outer_copy()
+                o.update(i.digest())
+                if o.digest() != stored_mac:
                     problems.append(
                         Problem("bad_mac", seq, f"record {seq} was not written by this trail (MAC does not verify)")
                     )
                 if seq in wanted:
-                    out.seen[seq] = stored
+                    out.seen[seq] = bytes(stored)
                 prev = stored
                 expected = seq + 1
-                if out.first is None:
-                    out.first = seq
             out.records += len(rows)
             if progress is not None:
                 progress(out.records)
         if not last_range and expected <= hi:
             problems.append(_missing(expected, hi))  # the next range starts after hi
         out.last = expected - 1 if out.first is not None else None
-        out.last_hash = prev
+        out.last_hash = bytes(prev)
     return out
 
 
-def _scan_in_worker(
-    url: str, key: bytes, lo: int, hi: int, prev: bytes | None, wanted: frozenset[int], last_range: bool
-) -> _Scan:
+class _Claims:
+    """Which ranges are taken: workers take them from the front, the calling process from the back.
+
+    Shared between processes (two integers under one lock), so the processes finish
+    within one range of each other however late a worker started.
+    """
+
+    def __init__(self, ctx: Any, count: int) -> None:
+        self.lock = ctx.Lock()
+        self.front = ctx.RawValue("q", 0)  # the next range from the front
+        self.back = ctx.RawValue("q", count - 1)  # the next range from the back
+
+    def from_front(self) -> int | None:
+        with self.lock:
+            i = self.front.value
+            if i > self.back.value:
+                return None
+            self.front.value = i + 1
+            return int(i)
+
+    def from_back(self) -> int | None:
+        with self.lock:
+            i = self.back.value
+            if i < self.front.value:
+                return None
+            self.back.value = i - 1
+            return int(i)
+
+
+def _worker(url: str, key: bytes, bounds: list[tuple[int, int]], start_hash: bytes, wanted: frozenset[int],
+            claims: _Claims, results: Any) -> None:
+    """A worker process: check ranges from the front until none is left; answers go to ``results``."""
     from lianfang.store.engine import make_engine
 
-    engine = make_engine(url)
     try:
-        return _scan(engine, key, lo, hi, prev, wanted, last_range=last_range)
+        engine = make_engine(url)
+        try:
+            while (i := claims.from_front()) is not None:
+                lo, hi = bounds[i]
+                results.put((i, _scan(engine, key, lo, hi, start_hash if i == 0 else None, wanted,
+                                      last_range=i == len(bounds) - 1)))
+        finally:
+            engine.dispose()
+    except BaseException as exc:  # told to the caller, which raises it
+        results.put((-1, f"{type(exc).__name__}: {exc}"))
+
+
+def _scan_ranges(engine: Engine, key: bytes, start_seq: int, start_hash: bytes, top: int,
+                 wanted: frozenset[int], n: int, progress: Callable[[int], None] | None) -> list[_Scan]:
+    """Check ``start_seq+1 .. top`` in ranges of :data:`CHUNK`, here and in ``n - 1`` worker processes."""
+    bounds = [(lo, min(top, lo + CHUNK - 1)) for lo in range(start_seq + 1, top + 1, CHUNK)]
+    last = len(bounds) - 1
+    ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: safe beside the server's threads
+    claims, results = _Claims(ctx, len(bounds)), ctx.SimpleQueue()
+    url = engine.url.render_as_string(hide_password=False)
+    procs = [
+        ctx.Process(target=_worker, args=(url, key, bounds, start_hash, wanted, claims, results), daemon=True)
+        for _ in range(n - 1)
+    ]
+    for p in procs:
+        p.start()
+    scans: dict[int, _Scan] = {}
+    done = 0
+
+    def took(i: int, scan: _Scan) -> None:
+        nonlocal done
+        scans[i] = scan
+        done += scan.records
+        if progress is not None:
+            progress(done)
+
+    try:
+        # the first range starts from the purge anchor (or genesis); the others from the stored hash before them
+        while (i := claims.from_back()) is not None:
+            lo, hi = bounds[i]
+            took(i, _scan(engine, key, lo, hi, start_hash if i == 0 else None, wanted, last_range=i == last))
+        while len(scans) < len(bounds):
+            if results.empty():
+                if not any(p.is_alive() for p in procs) and results.empty():
+                    raise RuntimeError("a verification worker process ended without answering")
+                time.sleep(0.005)
+                continue
+            i, answer = results.get()
+            if i < 0:
+                raise RuntimeError(f"a verification worker failed: {answer}")
+            took(i, answer)
     finally:
-        engine.dispose()
+        for p in procs:
+            if p.is_alive() and len(scans) < len(bounds):
+                p.terminate()
+    return [scans[i] for i in range(len(bounds))]
 
 
 def verify_trail(
@@ -172,29 +282,16 @@ def verify_trail(
     start_seq, start_hash = (anchors[-1].seq, anchors[-1].hash) if anchors else (0, GENESIS)
     wanted = frozenset(cp.seq for cp, _ in good if cp.seq > start_seq)
     with engine.connect() as conn:
-        top, count = conn.execute(
-            select(func.max(events.c.seq), func.count()).where(events.c.seq > start_seq)
+        bottom, top = conn.execute(  # both from the primary key: no count over the whole trail
+            select(func.min(events.c.seq), func.max(events.c.seq)).where(events.c.seq > start_seq)
         ).one()
     top = int(top or start_seq)
     n = workers or (os.cpu_count() or 1)
-    if count < PARALLEL_MIN or n <= 1 or engine.url.database in (None, "", ":memory:"):
+    if top - int(bottom or top) + 1 < PARALLEL_MIN or n <= 1 or engine.url.database in (None, "", ":memory:"):
         scans = [_scan(engine, key, start_seq + 1, top, start_hash, wanted, progress)]
     else:
         report.workers = n
-        step = -(-(top - start_seq) // n)
-        bounds = [(start_seq + 1 + i * step, min(top, start_seq + (i + 1) * step)) for i in range(n)]
-        url = engine.url.render_as_string(hide_password=False)
-        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
-            # the first range starts from the purge anchor (or genesis); the others from the stored hash before them
-            futures = [
-                pool.submit(_scan_in_worker, url, key, lo, hi, start_hash if i == 0 else None, wanted, i == n - 1)
-                for i, (lo, hi) in enumerate(bounds)
-            ]
-            scans = []
-            for fut in futures:
-                scans.append(fut.result())
-                if progress is not None:
-                    progress(sum(s.records for s in scans))
+        scans = _scan_ranges(engine, key, start_seq, start_hash, top, wanted, n, progress)
     seen: dict[int, bytes] = {}
     for s in scans:
         report.records += s.records

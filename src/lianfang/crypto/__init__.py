@@ -25,7 +25,7 @@ from lianfang.crypto.sm2_sign import (
     sm2_za,
     verify,
 )
-from lianfang.crypto.sm3 import hmac_sm3, hmac_sm3_keyed, sm3_digest, sm3_hasher
+from lianfang.crypto.sm3 import hmac_sm3, hmac_sm3_keyed, hmac_sm3_pads, sm3_base, sm3_digest, sm3_hasher
 
 __all__ = [
     "BLIND_INDEX_BYTES",
@@ -43,11 +43,13 @@ __all__ = [
     "create_key_file",
     "hmac_sm3",
     "hmac_sm3_keyed",
+    "hmac_sm3_pads",
     "key_version_of",
     "load_key_file",
     "public_key_from_hex",
     "public_key_to_hex",
     "sm2_za",
+    "sm3_base",
     "sm3_digest",
     "sm3_hasher",
     "verify",

@@ -14,10 +14,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes, hmac
 
-__all__ = ["SM3_DIGEST_SIZE", "hmac_sm3", "hmac_sm3_keyed", "sm3_digest", "sm3_hasher"]
+__all__ = ["SM3_DIGEST_SIZE", "hmac_sm3", "hmac_sm3_keyed", "hmac_sm3_pads", "sm3_base", "sm3_digest", "sm3_hasher"]
 
 #: Size of an SM3 digest in bytes (256 bits).
 SM3_DIGEST_SIZE = 32
+_BLOCK = 64  # SM3 block size in bytes
 
 
 def sm3_digest(data: bytes) -> bytes:
@@ -35,6 +36,51 @@ def _openssl_sm3() -> Any:
         return None
 
 
+class _CryptographySm3:
+    """``cryptography``'s SM3 context with hashlib's ``copy / update / digest`` shape."""
+
+    __slots__ = ("_h",)
+
+    def __init__(self, h: Any = None) -> None:
+        self._h = h if h is not None else hashes.Hash(hashes.SM3())
+
+    def copy(self) -> _CryptographySm3:
+        return _CryptographySm3(self._h.copy())
+
+    def update(self, data: bytes) -> None:
+        self._h.update(data)
+
+    def digest(self) -> bytes:
+        return bytes(self._h.finalize())
+
+
+def sm3_base() -> Any:
+    """A fresh SM3 context to ``copy()``: each copy has ``update(data)`` and ``digest()``.
+
+    For loops over millions of values that cannot afford a function call per hash
+    (audit verification); :func:`sm3_hasher` is the convenient form.
+    """
+    base = _openssl_sm3()
+    return base if base is not None else _CryptographySm3()
+
+
+def hmac_sm3_pads(key: bytes) -> tuple[Any, Any]:
+    """HMAC-SM3's inner and outer contexts with the key pads already hashed.
+
+    ``HMAC(key, m) = outer.copy().update(inner.copy().update(m).digest()).digest()``
+    (RFC 2104); the copies have the shape of :func:`sm3_base`'s.
+    """
+    if not key:
+        raise ValueError("HMAC-SM3 key must not be empty")
+    if len(key) > _BLOCK:
+        key = sm3_digest(key)
+    key = key.ljust(_BLOCK, b"\0")
+    inner, outer = sm3_base(), sm3_base()
+    inner.update(bytes(b ^ 0x36 for b in key))
+    outer.update(bytes(b ^ 0x5C for b in key))
+    return inner, outer
+
+
 def sm3_hasher() -> Callable[[bytes], bytes]:
     """A function returning the SM3 digest of its argument, for hashing many values.
 
@@ -43,27 +89,14 @@ def sm3_hasher() -> Callable[[bytes], bytes]:
     OpenSSL's SM3; ``hashlib`` is used where its OpenSSL provides SM3. One hasher
     must be used by one thread at a time.
     """
-    base = _openssl_sm3()
-    if base is not None:
-        fast_copy = base.copy
-
-        def fast(data: bytes) -> bytes:
-            h = fast_copy()
-            h.update(data)
-            return bytes(h.digest())
-
-        return fast
-    copy = hashes.Hash(hashes.SM3()).copy
+    copy = sm3_base().copy
 
     def digest(data: bytes) -> bytes:
         h = copy()
         h.update(data)
-        return h.finalize()
+        return bytes(h.digest())
 
     return digest
-
-
-_BLOCK = 64  # SM3 block size in bytes
 
 
 def hmac_sm3_keyed(key: bytes) -> Callable[[bytes], bytes]:
@@ -72,38 +105,15 @@ def hmac_sm3_keyed(key: bytes) -> Callable[[bytes], bytes]:
     Each call copies the two pre-fed contexts instead of re-keying: about half the
     cost of :func:`hmac_sm3` per short message. One function per thread.
     """
-    if not key:
-        raise ValueError("HMAC-SM3 key must not be empty")
-    if len(key) > _BLOCK:
-        key = sm3_digest(key)
-    key = key.ljust(_BLOCK, b"\0")
-    base = _openssl_sm3()
-    if base is not None:
-        fast_inner, fast_outer = base.copy(), base.copy()
-        fast_inner.update(bytes(b ^ 0x36 for b in key))
-        fast_outer.update(bytes(b ^ 0x5C for b in key))
-        ic, oc = fast_inner.copy, fast_outer.copy
-
-        def fast(data: bytes) -> bytes:
-            i = ic()
-            i.update(data)
-            o = oc()
-            o.update(i.digest())
-            return bytes(o.digest())
-
-        return fast
-    inner = hashes.Hash(hashes.SM3())
-    inner.update(bytes(b ^ 0x36 for b in key))
-    outer = hashes.Hash(hashes.SM3())
-    outer.update(bytes(b ^ 0x5C for b in key))
-    inner_copy, outer_copy = inner.copy, outer.copy
+    inner, outer = hmac_sm3_pads(key)
+    ic, oc = inner.copy, outer.copy
 
     def mac(data: bytes) -> bytes:
-        i = inner_copy()
+        i = ic()
         i.update(data)
-        o = outer_copy()
-        o.update(i.finalize())
-        return o.finalize()
+        o = oc()
+        o.update(i.digest())
+        return bytes(o.digest())
 
     return mac
 

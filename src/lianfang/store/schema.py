@@ -245,7 +245,8 @@ def _add_audit(metadata: MetaData) -> None:
     Table(
         "audit_event",
         metadata,
-        Column("seq", BigInteger, primary_key=True, autoincrement=False),
+        # BigId: on SQLite the sequence number is the rowid itself (one B-tree, not two)
+        Column("seq", BigId, primary_key=True, autoincrement=False),
         Column("at_ms", BigInteger, nullable=False, index=True),
         Column("user_id", BigInteger),
         Column("username", String(64)),
