@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -12,6 +13,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from lianfang.audit import Audit, AuditEvent, AuditUnavailable, GroupCommitter, PersonalDataInAudit, RetentionError
+from lianfang.audit.event import looks_personal
 from lianfang.audit.trail import AuditTrail
 from lianfang.platform import Platform
 from lianfang.store.schema import build_metadata
@@ -202,3 +204,16 @@ def test_digests_and_sealed_values_are_not_mistaken_for_ids(platform: Platform) 
 def test_no_digest_is_refused(raw: bytes) -> None:
     AuditEvent(action="data.view", outcome="allow", at_ms=1, target=(f"bidx:{raw.hex()}",),
                detail={"person_digest": raw.hex(), "family_digest": raw[::-1].hex()}).checked()
+
+
+# The pattern the trail has always refused: a citizen ID or a mobile, not inside a longer digit run.
+PERSONAL_PATTERN = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15}|1[3-9][0-9]{9})(?![0-9])")
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.text("0123456789", min_size=9, max_size=20),
+                          st.sampled_from(["X", "x", "A", ":", "\n", "一"]),
+                          st.just("13812345678"), st.just("11010519491231002")), max_size=8))
+def test_the_personal_data_check_is_the_pattern_it_replaces(parts: list[str]) -> None:
+    text_ = "".join(parts)
+    assert looks_personal(text_) == bool(PERSONAL_PATTERN.search(text_)), text_

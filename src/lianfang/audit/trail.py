@@ -22,17 +22,15 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, select, text
+from sqlalchemy import Connection, Engine, Table, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lianfang.audit.event import CHAINED_COLUMNS, AuditEvent, canonical, canonical_values
 from lianfang.crypto import KeyRing, hmac_sm3_keyed, sm3_digest, sm3_hasher
-from lianfang.store.bulk import bulk_insert
 
 log = logging.getLogger(__name__)
 
 GENESIS = bytes(32)
-_PG_LOCK_KEY = 0x6C69_616E_6661_6E67 & 0x7FFF_FFFF_FFFF_FFFF  # "lianfang", one advisory lock for appenders
 
 
 _COLUMNS = ("seq", *CHAINED_COLUMNS, "hash", "mac")
@@ -83,7 +81,9 @@ class AuditTrail:
         # first sequence number collides (IntegrityError) and we re-read; if the tail was
         # deleted behind our back, the next record still links to it and verify shows the gap.
         self._head: tuple[int, bytes] | None = None
-        self._sqlite = _SqliteAppender(engine) if engine.dialect.name == "sqlite" else None
+        self._appender: _Appender = (
+            _SqliteAppender(engine) if engine.dialect.name == "sqlite" else _PostgresAppender(engine)
+        )
 
     def append(self, events: Sequence[AuditEvent], *, checked: bool = False) -> list[int]:
         """Store ``events`` durably, in order; return their sequence numbers.
@@ -96,11 +96,7 @@ class AuditTrail:
         with self._lock:
             for attempt in range(20):
                 try:
-                    if self._sqlite is not None:
-                        seqs, last = self._sqlite.write(self, rows)
-                    else:
-                        with self.engine.begin() as conn:
-                            seqs, last = self._write(conn, rows)
+                    seqs, last = self._appender.write(self, rows)
                     self._head = last
                     if self.on_append is not None:
                         try:
@@ -120,10 +116,9 @@ class AuditTrail:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
-        """Close the trail's own SQLite connection (a later append opens another)."""
+        """Close the trail's own connection (a later append opens another)."""
         with self._lock:
-            if self._sqlite is not None:
-                self._sqlite.close()
+            self._appender.close()
 
     def chain(self, prev: bytes, first: int, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """The stored cells of ``rows`` numbered from ``first``, chained on from ``prev``."""
@@ -145,42 +140,26 @@ class AuditTrail:
                 log.exception("audit failure hook raised")
         return AuditUnavailable("the audit trail cannot be written; access refused")
 
-    def _write(self, conn: Connection, rows: list[tuple[Any, ...]]) -> tuple[list[int], tuple[int, bytes]]:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-        seq, prev = self._head if self._head is not None else head(conn, self.events, self.checkpoints)
-        cells = self.chain(prev, seq + 1, rows)
-        bulk_insert(conn, self.events.name, _COLUMNS, cells, copy=True)
-        return list(range(seq + 1, seq + 1 + len(cells))), (cells[-1][0], cells[-1][-2])
-
-
-class _SqliteAppender:
-    """SQLite appends on a connection of the trail's own, in autocommit mode, one statement per batch.
+class _Appender:
+    """Appends on a connection of the trail's own, in autocommit mode: one statement per batch.
 
     Every statement gives up the GIL and must win it back from the request threads that
     wait for their events; under load each such round trip waits behind all of them.
-    BEGIN, one INSERT per power-of-two part of the batch and COMMIT made five or more
-    round trips per batch. Here a batch is one INSERT of a fixed number of rows (the
-    unused rows are NULL and filtered out), which SQLite runs as a transaction of its
-    own — as durable as COMMIT under ``synchronous=FULL``. Larger batches run in
-    BEGIN IMMEDIATE … COMMIT.
+    Through the pool a batch took five or more (checkout ping or BEGIN, a lock, the
+    insert in parts, COMMIT); here it is one statement (an INSERT on SQLite, a COPY on
+    PostgreSQL), which the database runs as a transaction of its own, as durable as a COMMIT. Appenders in other processes are
+    kept apart by the primary key: a collision is retried after re-reading the head.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._raw: Any = None
-        self._sizes: tuple[int, ...] = ()
 
-    def _connect(self) -> Any:
-        raw = self.engine.raw_connection()
-        raw.detach()  # the trail's own for as long as it works: it never goes back to the pool
-        dbapi: Any = raw.dbapi_connection
-        dbapi.isolation_level = None  # autocommit: a statement is its own transaction
-        limit = dbapi.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if hasattr(dbapi, "getlimit") else 999
-        most = min(1024, limit // len(_COLUMNS))
-        self._sizes = tuple(1 << k for k in range(3, most.bit_length()) if 1 << k <= most)
-        self._raw = raw
-        return dbapi
+    def _open(self, dbapi: Any) -> None:
+        raise NotImplementedError
+
+    def _insert(self, dbapi: Any, cells: list[tuple[Any, ...]]) -> None:
+        raise NotImplementedError
 
     def close(self) -> None:
         if self._raw is not None:
@@ -192,39 +171,82 @@ class _SqliteAppender:
 
     def write(self, trail: AuditTrail, rows: list[tuple[Any, ...]]) -> tuple[list[int], tuple[int, bytes]]:
         try:
-            dbapi = self._raw.dbapi_connection if self._raw is not None else self._connect()
+            if self._raw is None:
+                raw = self.engine.raw_connection()
+                raw.detach()  # the trail's own for as long as it works: it never goes back to the pool
+                self._open(raw.dbapi_connection)
+                self._raw = raw
+            dbapi = self._raw.dbapi_connection
             if trail._head is None:
-                last = dbapi.execute("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1").fetchone()
-                if last is None:
-                    with self.engine.connect() as conn:  # an empty table: the purge anchor, or genesis
-                        trail._head = head(conn, trail.events, trail.checkpoints)
-                else:
-                    trail._head = (int(last[0]), bytes(last[1]))
+                trail._head = self._read_head(dbapi, trail)
             seq, prev = trail._head
             cells = trail.chain(prev, seq + 1, rows)
-            top = self._sizes[-1]
-            if len(cells) <= top:
-                self._insert(dbapi, cells)
-            else:
-                dbapi.execute("BEGIN IMMEDIATE")
-                try:
-                    for i in range(0, len(cells), top):
-                        self._insert(dbapi, cells[i : i + top])
-                    dbapi.execute("COMMIT")
-                except BaseException:
-                    dbapi.execute("ROLLBACK")
-                    raise
+            self._insert(dbapi, cells)
         except BaseException:
             self.close()  # a fresh connection next time, whatever went wrong with this one
             raise
         return list(range(seq + 1, seq + 1 + len(cells))), (cells[-1][0], cells[-1][-2])
 
+    def _read_head(self, dbapi: Any, trail: AuditTrail) -> tuple[int, bytes]:
+        cur = dbapi.cursor()
+        try:
+            cur.execute("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")
+            last = cur.fetchone()
+        finally:
+            cur.close()
+        if last is not None:
+            return int(last[0]), bytes(last[1])
+        with self.engine.connect() as conn:  # an empty table: the purge anchor, or genesis
+            return head(conn, trail.events, trail.checkpoints)
+
+
+class _SqliteAppender(_Appender):
+    """One INSERT of a fixed number of rows (powers of two; the unused rows are NULL and
+    filtered out), so the driver's statement cache stays small. Batches above the largest
+    size run in BEGIN IMMEDIATE … COMMIT."""
+
+    _sizes: tuple[int, ...] = ()
+
+    def _open(self, dbapi: Any) -> None:
+        dbapi.isolation_level = None  # autocommit: a statement is its own transaction
+        limit = dbapi.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if hasattr(dbapi, "getlimit") else 999
+        most = min(1024, limit // len(_COLUMNS))
+        self._sizes = tuple(1 << k for k in range(3, most.bit_length()) if 1 << k <= most)
+
     def _insert(self, dbapi: Any, cells: list[tuple[Any, ...]]) -> None:
+        top = self._sizes[-1]
+        if len(cells) <= top:
+            self._padded(dbapi, cells)
+            return
+        dbapi.execute("BEGIN IMMEDIATE")
+        try:
+            for i in range(0, len(cells), top):
+                self._padded(dbapi, cells[i : i + top])
+            dbapi.execute("COMMIT")
+        except BaseException:
+            dbapi.execute("ROLLBACK")
+            raise
+
+    def _padded(self, dbapi: Any, cells: list[tuple[Any, ...]]) -> None:
         size = next(s for s in self._sizes if s >= len(cells))
-        blank = (None,) * len(_COLUMNS)
         params = list(itertools.chain.from_iterable(cells))
-        params.extend(blank * (size - len(cells)))
+        params.extend((None,) * (len(_COLUMNS) * (size - len(cells))))
         dbapi.execute(_padded_insert(size), params)
+
+
+class _PostgresAppender(_Appender):
+    """COPY … FROM STDIN in autocommit mode: its own transaction, rows encoded by the driver's C code."""
+
+    def _open(self, dbapi: Any) -> None:
+        dbapi.autocommit = True
+
+    def _insert(self, dbapi: Any, cells: list[tuple[Any, ...]]) -> None:
+        with dbapi.cursor() as cur, cur.copy(_COPY) as copy:
+            for cell in cells:
+                copy.write_row(cell)
+
+
+_COPY = f"COPY audit_event ({', '.join(_COLUMNS)}) FROM STDIN"
 
 
 @functools.cache
