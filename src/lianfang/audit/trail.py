@@ -147,8 +147,9 @@ class _Appender:
     wait for their events; under load each such round trip waits behind all of them.
     Through the pool a batch took five or more (checkout ping or BEGIN, a lock, the
     insert in parts, COMMIT); here it is one statement (an INSERT on SQLite, a COPY on
-    PostgreSQL), which the database runs as a transaction of its own, as durable as a COMMIT. Appenders in other processes are
-    kept apart by the primary key: a collision is retried after re-reading the head.
+    PostgreSQL), which the database runs as a transaction of its own, as durable as a
+    COMMIT. Appenders in other processes are kept apart by the primary key: a collision
+    is retried after re-reading the head.
     """
 
     def __init__(self, engine: Engine) -> None:
