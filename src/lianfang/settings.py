@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(20, ge=0, description="Extra connections opened under bursts, closed after.")
     search_page_size: int = Field(20, ge=1, description="Results per category a search returns by default.")
     search_max_page_size: int = Field(100, ge=1, description="Most results per category a search may ask for.")
+    search_export_max_rows: int = Field(
+        1000, ge=1, description="Most rows one search export (POST /api/v1/search/export) writes to its file."
+    )
     policy_file: Path | None = Field(
         None, description="Access policy YAML (default: the shipped lianfang/policy/policy.yaml)."
     )

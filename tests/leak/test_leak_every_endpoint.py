@@ -145,10 +145,16 @@ def _probe_posts(client: TestClient) -> list[tuple[str, Any]]:
                             client.post("/api/v1/search", json={"q": q, **purpose})))
     out.append(("POST /api/v1/search plate", client.post(
         "/api/v1/search", json={"q": PLATE, "purpose": "case_investigation", "case_no": CASE})))
+    for q, category in [(PEOPLE[i][0], "person") for i in range(4)] + [
+            (PEOPLE[1][1], "person"), (PEOPLE[2][2], "person"), (PEOPLE[2][0], "vehicle"), (PEOPLE[2][0], "case"),
+            (PLATE, "vehicle"), (PLATE, "sighting"), (PLATE, "case")]:
+        for purpose in ({"purpose": "case_investigation", "case_no": CASE}, {"purpose": "identity_check"}):
+            out.append((f"POST /api/v1/search/export {category} {purpose['purpose']}", client.post(
+                "/api/v1/search/export", json={"q": q, "category": category, **purpose})))
     return out
 
 
-POST_PROBES = {("POST", "/api/v1/search")}
+POST_PROBES = {("POST", "/api/v1/search"), ("POST", "/api/v1/search/export")}
 
 
 def _fill(path: str, seeded: dict[str, Any]) -> list[str]:
@@ -258,4 +264,7 @@ def test_no_endpoint_returns_protected_values_without_a_grant(platform: Platform
         if role in ("officer", "investigator", "dispatcher", "city_approver", "watcher"):
             persons = next(g for g in search.json()["groups"] if g["category"] == "person")["items"]
             assert persons and persons[0]["access"] == "mask", role
+            exported = client.post("/api/v1/search/export", json={"q": PEOPLE[2][0], "category": "person",
+                                                                   "purpose": "case_investigation", "case_no": CASE})
+            assert f"\r\nmask,{YUNZHOU},sensitive," in exported.text, role  # the masked hit, as a CSV row
     assert all(probed.values())

@@ -3,14 +3,17 @@
 Real accounts sign in with password + TOTP; grants come from real requests approved
 by a province approver (expired: approved two hours ago for one hour; revoked:
 approved, then revoked). Each cell reads one record with GET /api/v1/records/…,
-searches its citizen ID across all cities with POST /api/v1/search, and asks for
-access to it, and checks each answer (status, access, which values came back) and the
-audit event it left. Also: object-level authorisation (ID swapping across cities) and mass
-assignment on request bodies.
+searches its citizen ID across all cities with POST /api/v1/search, exports that search
+as a CSV file with POST /api/v1/search/export, and asks for access to it, and checks
+each answer (status, access, which values came back) and the audit event it left.
+Also: object-level authorisation (ID swapping across cities) and mass assignment on
+request bodies.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 import time
@@ -172,6 +175,37 @@ def check_search(platform: Platform, client: TestClient, uid: int, role: Role, l
         f"audit={ev['outcome']}"
 
 
+def check_export(platform: Platform, client: TestClient, uid: int, role: Role, level: Level, own: bool, state: str,
+                 rid: int, citizen_id: str) -> str | None:
+    """Export the same search as a CSV file: the file must hold the row exactly as the oracle says."""
+    effect, reason = expected(role, level, own, state)
+    res = client.post("/api/v1/search/export", json={"q": citizen_id, "category": "person",
+                                                      "purpose": "case_investigation", "case_no": CASE})
+    ev = last_event(platform)
+    targets = json.loads(str(ev["target"]))
+    if reason == "deny.no_data_access":
+        ok = res.status_code == 403 and res.json()["detail"]["reason"] == reason and ev["outcome"] == "denied"
+        shown = False
+    else:
+        rows = [r for r in csv.DictReader(io.StringIO(res.content.decode("utf-8-sig"))) if r["id"] == str(rid)]
+        shown = effect is not Effect.DENY
+        ok = res.status_code == 200 and len(rows) == int(shown)
+        ok = ok and res.headers["x-lianfang-withheld"] == str(int(not shown))
+        if shown:
+            field_level = level if level.rank >= Level.SENSITIVE.rank else Level.SENSITIVE
+            clear = expected(role, field_level, own, state)[0] is Effect.ALLOW
+            ok = ok and rows[0]["access"] == effect.value and (rows[0]["citizen_id"] == citizen_id) == clear
+            if not clear:
+                ok = ok and citizen_id not in res.text and (rows[0]["citizen_id"] in ("", None)
+                                                            or "*" in rows[0]["citizen_id"])
+        ok = ok and ev["outcome"] == (effect.value if shown else "none") and ev["result_count"] == int(shown)
+    ok = ok and ev["action"] == "data.export" and ev["user_id"] == uid and ev["case_no"] == CASE
+    ok = ok and targets[0].startswith("q_citizen_id:") and (f"person:{rid}" in targets) == shown
+    ok = ok and citizen_id not in json.dumps(ev, default=str, ensure_ascii=False)
+    return None if ok else f"expected {effect.value}/{reason}, got {res.status_code} {res.text[:160]} " \
+        f"audit={ev['outcome']}"
+
+
 def check_request(platform: Platform, client: TestClient, uid: int, role: Role, level: Level, city: str,
                   rid: int) -> str | None:
     """Ask for access to the record at its level: refused for roles that read nothing, invalid for public."""
@@ -214,7 +248,7 @@ def test_access_matrix_over_http(platform: Platform, tmp_path: Path) -> None:
         client.headers["X-CSRF-Token"] = client.get("/api/v1/auth/me").json()["csrf_token"]
         for (city, level), rid in records.items():
             own = city == BINJIANG
-            cells += 3
+            cells += 4
             cell = f"{role.value}/{level.value}/{'own' if own else 'other'}/{state}"
             problem = check_view(platform, client, uid, role, level, own, state, rid)
             if problem:
@@ -223,10 +257,14 @@ def test_access_matrix_over_http(platform: Platform, tmp_path: Path) -> None:
             problem = check_search(platform, client, uid, role, level, own, state, rid, citizen_id)
             if problem:
                 failures.append(f"search {cell}: {problem}")
+            problem = check_export(platform, client, uid, role, level, own, state, rid, citizen_id)
+            if problem:
+                failures.append(f"export {cell}: {problem}")
             problem = check_request(platform, client, uid, role, level, city, rid)
             if problem:
                 failures.append(f"request {cell}: {problem}")
-    assert cells == 10 * 4 * 2 * 4 * 3  # roles × levels × own/other × grant states × actions (view, search, ask)
+    # roles × levels × own/other × grant states × actions (view, search, export, ask)
+    assert cells == 10 * 4 * 2 * 4 * 4
     assert not failures, "\n".join(failures[:20])
     assert platform.audit.verify().ok
 

@@ -8,41 +8,17 @@ sensitive ones only as masked hits until a 云州-data grant is approved.
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from search_helpers import BINJIANG, CASE, PLATE, YUNZHOU, last_event, user_client  # registered by conftest.py
 
-from lianfang.api.app import create_app
 from lianfang.platform import Platform
 from lianfang.policy.decision import Purpose, ScopeKind
 from lianfang.standard.levels import Level
-
-BINJIANG, YUNZHOU = "360100", "360200"
-PLATE = "赣A7Q777"
-CASE = "A3601002026110001"
-_seq = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def suspect_id(tiny_demo: Any) -> str:
-    manifest = json.loads((tiny_demo / "manifest.json").read_text(encoding="utf-8"))
-    return str(manifest["story"]["suspect"]["citizen_id"])
-
-
-def user_client(plat: Platform, roles: list[str], unit: str) -> tuple[TestClient, str]:
-    name = f"u{next(_seq)}_{roles[0][:4]}_{unit}"
-    now = int(time.time() * 1000)
-    plat.directory.add(name, display_name=name, unit_code=unit, unit_name=unit, roles=roles, now_ms=now,
-                       password="Test-Password-2026")
-    _, token = plat.tokens.create(name, "test", {"data:read"}, days=1, now_ms=now)
-    client = TestClient(create_app(plat), base_url="https://testserver")
-    client.headers["Authorization"] = f"Bearer {token}"
-    return client, name
 
 
 def search(client: TestClient, q: str, **params: Any) -> Any:
@@ -54,11 +30,6 @@ def search(client: TestClient, q: str, **params: Any) -> Any:
 
 def group(result: dict[str, Any], category: str) -> dict[str, Any]:
     return next(g for g in result["groups"] if g["category"] == category)
-
-
-def last_event(plat: Platform) -> Any:
-    with plat.engine.connect() as conn:
-        return conn.execute(text("SELECT * FROM audit_event ORDER BY seq DESC")).first()
 
 
 def test_plate_search_groups_every_city_with_policy_on_each_row(province: Platform) -> None:

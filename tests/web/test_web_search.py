@@ -129,6 +129,23 @@ def test_citizen_id_search_is_a_post_and_the_id_is_in_no_url(province: Platform,
     assert any(u.startswith("/access/new?") and f"person:{persons[0][0]}" in u for u in urls(html))
 
 
+def test_a_result_group_exports_as_csv_by_posting_the_query_again(province: Platform, suspect_id: str) -> None:
+    inv = sign_in(province, ["investigator"], "360102")
+    page = inv.post("/search", {"q": suspect_id, **STORY}).text
+    assert 'id="export-person"' in page and 'action="/search/export"' in page
+    res = inv.post("/search/export", {"q": suspect_id, **STORY, "category": "person"})
+    assert res.status_code == 200 and res.headers["content-type"].startswith("text/csv")
+    assert res.headers["content-disposition"].startswith('attachment; filename="search-person-')
+    lines = res.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("access,city_code,classification,id,") and len(lines) == 2
+    masked = suspect_id[:6] + "********" + suspect_id[-4:]
+    assert lines[1].startswith(f"mask,{YUNZHOU},") and masked in lines[1] and suspect_id not in res.text
+    assert all(suspect_id not in str(r.url) for r in [res, *res.history])
+    assert inv.post("/search/export", {"q": suspect_id, **STORY, "category": "person"},
+                    csrf="wrong").status_code == 403
+    assert inv.post("/search/export", {"q": suspect_id, **STORY, "category": "nonsense"}).status_code == 422
+
+
 def test_refusals_and_unrecognised_queries_say_why(province: Platform) -> None:
     inv = sign_in(province, ["investigator"], "360102")
     res = inv.post("/search", {"q": "!!??", **STORY})

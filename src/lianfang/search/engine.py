@@ -99,16 +99,21 @@ class Searcher:
 
     def search(self, user: User, text: str, purpose: Purpose | None, *, now_ms: int, client: str | None = None,
                kind: QueryKind | None = None, category: str | None = None, page: int = 1,
-               size: int = 20) -> SearchResult:
-        """Search every city; raises ``Unrecognised`` (bad query) or ``RequestRefused`` (audited)."""
+               size: int = 20, action: str = "data.search", detail: dict[str, Any] | None = None) -> SearchResult:
+        """Search every city; raises ``Unrecognised`` (bad query) or ``RequestRefused`` (audited).
+
+        ``action`` names the audit event: ``data.export`` when the rows leave as a file
+        (``detail`` adds to the event's detail, e.g. the file format).
+        """
         query = self.recogniser.recognise(text, kind)
+        extra = dict(detail or {})
         try:
             reading = self.reading(user, purpose, now_ms)
         except RequestRefused as exc:
-            self._audit(user, query, purpose, now_ms, client, "denied", [], {"reason": exc.reason})
+            self._audit(user, query, purpose, now_ms, client, "denied", [], {**extra, "reason": exc.reason}, action)
             raise
         groups = self.find(reading, query, category=category, page=page, size=size)
-        self._audit(user, query, purpose, now_ms, client, _outcome(groups), groups, {})
+        self._audit(user, query, purpose, now_ms, client, _outcome(groups), groups, extra, action)
         return SearchResult(query, groups)
 
     # -- finding -------------------------------------------------------------------------------------------------
@@ -198,7 +203,7 @@ class Searcher:
     # -- the audit event -----------------------------------------------------------------------------------------
 
     def _audit(self, user: User, query: Query, purpose: Purpose | None, now_ms: int, client: str | None,
-               outcome: str, groups: list[Group], extra: dict[str, Any]) -> None:
+               outcome: str, groups: list[Group], extra: dict[str, Any], action: str = "data.search") -> None:
         shown = [item for g in groups for item in g.items]
         detail: dict[str, Any] = {
             "kind": query.kind.value,
@@ -215,7 +220,7 @@ class Searcher:
         if query.city_code:
             detail["city_code"] = query.city_code
         self.audit.record(AuditEvent(
-            action="data.search", outcome=outcome, at_ms=now_ms, **user.audit_fields(),
+            action=action, outcome=outcome, at_ms=now_ms, **user.audit_fields(),
             target=(query_target(self.projector, query), *(f"{i['category']}:{i['id']}" for i in shown)),
             purpose=purpose.code if purpose else None,
             case_no=(purpose.case_no or None) if purpose else None,

@@ -9,11 +9,11 @@ denied points are not there at all.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import datetime
 from typing import Any
+
+from lianfang.access.csvtext import csv_text
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json"}
 
@@ -22,18 +22,6 @@ CSV_COLUMNS = (
     "road_name", "longitude", "latitude", "direction", "speed_kmh", "lane_no", "distance_km", "implied_kmh",
     "clone_suspect",
 )  # fmt: skip
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is quoted with a leading apostrophe (CSV injection)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
 
 
 def _crossing_targets(track: dict[str, Any]) -> set[int]:
@@ -41,20 +29,17 @@ def _crossing_targets(track: dict[str, Any]) -> set[int]:
 
 
 def to_csv(track: dict[str, Any]) -> str:
-    """CSV text with a byte-order mark (spreadsheets then read the Chinese correctly)."""
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    """CSV text (see :mod:`lianfang.access.csvtext`)."""
     entering = _crossing_targets(track)
+    rows = []
     for seq, p in enumerate(track["points"], 1):
         if p["access"] != "allow":
             row = {"seq": seq, "access": p["access"], "city_code": p["city_code"],
                    "enters_city": int(p["id"]) in entering}
         else:
             row = {**p, "seq": seq, "sighting_id": p["id"]}
-        writer.writerow([_cell(row.get(c)) for c in CSV_COLUMNS])
-    return buf.getvalue()
+        rows.append([row.get(c) for c in CSV_COLUMNS])
+    return csv_text(CSV_COLUMNS, rows)
 
 
 def to_geojson(track: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,10 @@ blind-index digest. GET serves plates, case numbers and device IDs (links, bookm
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Query
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PField
@@ -22,6 +25,7 @@ from lianfang.platform import Platform
 from lianfang.policy.decision import Purpose
 from lianfang.search import QueryKind, Unrecognised
 from lianfang.search.entities import ENTITY_CATEGORIES
+from lianfang.search.export import file_name, search_csv
 
 router = APIRouter(tags=["search"])
 
@@ -48,6 +52,52 @@ class SearchRequest(BaseModel):
     category: str | None = PField(None, max_length=40, description="Only this category (to page through it).")
     page: int = PField(1, ge=1, le=10_000)
     size: int | None = PField(None, ge=1, description="Results per group (default and maximum are settings).")
+
+
+class ExportRequest(BaseModel):
+    """A search whose results leave as a file: one category, up to the export maximum (a setting)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = PField(..., max_length=80, description="As for POST /api/v1/search.")
+    category: str = PField(..., max_length=40, description="The category to export (person, vehicle, …).")
+    purpose: str = PField("", max_length=48, description="Purpose code from the policy (see /api/v1/policy).")
+    case_no: str = PField("", max_length=64, description="Case number; required for sensitive data.")
+    purpose_text: str = PField("", max_length=200, description="Free text on the purpose.")
+    kind: QueryKind | None = PField(None, description="Force how the query is read instead of recognising it.")
+    format: Literal["csv"] = PField("csv", description="File format.")
+
+
+@router.post("/search/export")
+def search_export(body: ExportRequest, who: Reader, plat: PlatformDep) -> Response:
+    """One category of a search as a CSV file, each row as the caller may see it (masked hits masked, withheld
+    rows left out and counted in ``X-Lianfang-Withheld``); audited as ``data.export`` with its row count."""
+    if body.category not in plat.standard.categories:
+        raise HTTPException(400, f"unknown category {body.category!r}")
+    limit = plat.settings.search_export_max_rows
+    try:
+        result = plat.searcher.search(
+            who.user, body.q, Purpose(body.purpose, body.purpose_text, body.case_no.strip() or None),
+            now_ms=now_ms(), client=who.client, kind=body.kind, category=body.category, page=1, size=limit,
+            action="data.export", detail={"format": body.format, "category": body.category},
+        )  # fmt: skip
+    except Unrecognised as exc:
+        raise HTTPException(400, {"reason": exc.code, "message": str(exc)}) from None
+    except RequestRefused as exc:
+        raise refusal(exc) from None
+    except AuditUnavailable:
+        raise audit_down() from None
+    group = next((g for g in result.groups if g.category == body.category), None)
+    items = group.items if group is not None else []
+    text = search_csv(plat.standard.category(body.category), items)
+    at = datetime.fromtimestamp(now_ms() / 1000, plat.tz)
+    return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{file_name(body.category, at)}"',
+        "X-Lianfang-Rows": str(len(items)),
+        "X-Lianfang-Total": str(group.total if group is not None else 0),
+        "X-Lianfang-Withheld": str(group.withheld if group is not None else 0),
+        "X-Lianfang-Truncated": "1" if group is not None and group.total > limit else "0",
+    })
 
 
 @router.post("/search", response_class=JSONResponse)
