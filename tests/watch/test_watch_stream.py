@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select, update
 from watch_world import (  # registered by conftest.py
     BINJIANG,
     BOUND,
@@ -238,4 +239,34 @@ def test_a_signed_in_browser_session_streams_until_it_signs_out(
     assert json.loads(listener.next("hit")["data"])["entry"]["subject"] == PLATE
     assert web.post("/api/v1/auth/sign-out", headers={"X-CSRF-Token": csrf}).status_code in (200, 204)
     assert json.loads(listener.next("end")["data"]) == {"reason": "signed_out"}
+    web.close()
+
+
+def test_a_reconnecting_stream_does_not_keep_an_unattended_session_alive(
+        platform: Platform, server: Running) -> None:
+    """The browser reopens the stream by itself: that is not the user's activity, so the idle clock runs on."""
+    platform.settings.cookie_secure = False
+    cred = platform.directory.add("bj_idle", display_name="idle", unit_code="360102", unit_name="滨江",
+                                  roles=["investigator"], now_ms=now_ms(), password=PASSWORD)
+    web = httpx.Client(base_url=server.url, timeout=BOUND)
+    res = web.post("/api/v1/auth/sign-in", json={"username": "bj_idle", "password": PASSWORD,
+                                                 "code": code_at(cred.totp_secret, time.time())})
+    assert res.status_code == 200, res.text
+    sessions = platform.metadata.tables["auth_session"]
+    user = platform.directory.get("bj_idle")
+    assert user is not None
+    quiet_since = now_ms() - 20 * 60_000  # twenty minutes without the user doing anything
+
+    def last_seen() -> int:
+        with platform.engine.connect() as conn:
+            return int(conn.execute(select(sessions.c.last_seen).where(sessions.c.user_id == user.id)).scalar_one())
+
+    with platform.engine.begin() as conn:
+        conn.execute(update(sessions).where(sessions.c.user_id == user.id).values(last_seen=quiet_since))
+    cookie = "; ".join(f"{k}={v}" for k, v in web.cookies.items())
+    listener = Listener(server.url, {"Cookie": cookie}, {"max_s": 0.3}).start()
+    assert json.loads(listener.next("end")["data"]) == {"reason": "lifetime"}  # it was let in
+    assert last_seen() == quiet_since
+    assert web.get("/api/v1/watch/hits").status_code == 200  # the user's own request is activity
+    assert last_seen() > quiet_since
     web.close()

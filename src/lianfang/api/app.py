@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
 from lianfang import __version__
@@ -29,11 +29,22 @@ from lianfang.api.routes import (
     viid,
     watch,
 )
+from lianfang.api.security import audit_down
+from lianfang.audit import AuditUnavailable
 from lianfang.ingest.pipeline import Ingestor
 from lianfang.platform import Platform
 from lianfang.web import routes as web_routes
 
 _access = logging.getLogger("lianfang.access")
+
+
+async def _audit_unavailable(request: Request, exc: Exception) -> Response:
+    """Fail closed on every path: whatever a request did not catch, a trail that cannot be written is a 503
+    (the routes that read data answer the same themselves), never a 500 that looks like a bug."""
+    message = str(audit_down().detail)
+    if request.url.path.startswith(("/api/", "/VIID/")):
+        return JSONResponse({"detail": message}, status_code=503)
+    return PlainTextResponse(message, status_code=503)
 
 
 def create_app(platform: Platform) -> FastAPI:
@@ -70,6 +81,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(web_routes.router)
     for exc_class, handler in web_routes.EXCEPTION_HANDLERS.items():
         app.add_exception_handler(exc_class, handler)
+    app.add_exception_handler(AuditUnavailable, _audit_unavailable)
 
     @app.get("/docs", include_in_schema=False)
     def api_explorer() -> HTMLResponse:

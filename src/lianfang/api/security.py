@@ -57,7 +57,7 @@ def _unauthorised(message: str = "请先登录 sign in first") -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": 'Bearer realm="lianfang"'})
 
 
-def authenticate(request: Request, scope: str | None) -> Principal:
+def authenticate(request: Request, scope: str | None, *, touch: bool = True) -> Principal:
     plat = _platform(request)
     client = client_of(request)
     header = request.headers.get("authorization", "")
@@ -72,7 +72,7 @@ def authenticate(request: Request, scope: str | None) -> Principal:
             raise _unauthorised("the API token is unknown, expired, revoked or lacks scope " + scope)
         return Principal(token.user, "token", client, token=token)
     cookie = request.cookies.get(SESSION_COOKIE, "")
-    session = plat.auth.resume(cookie, now_ms=now_ms()) if cookie else None
+    session = plat.auth.resume(cookie, now_ms=now_ms(), touch=touch) if cookie else None
     if session is None:
         raise _unauthorised()
     if request.method not in _SAFE_METHODS:
@@ -82,12 +82,15 @@ def authenticate(request: Request, scope: str | None) -> Principal:
     return Principal(session.user, "session", client, session=session)
 
 
-def requires(*roles: Role, scope: str | None = None) -> Callable[[Request], Principal]:
-    """A dependency: the caller, authenticated, holding one of ``roles`` (any role when none are named)."""
+def requires(*roles: Role, scope: str | None = None, touch: bool = True) -> Callable[[Request], Principal]:
+    """A dependency: the caller, authenticated, holding one of ``roles`` (any role when none are named).
+
+    ``touch=False``: the request does not count as activity of a signed-in user (see ``Auth.resume``).
+    """
     allowed = frozenset(roles)
 
     def dependency(request: Request) -> Principal:
-        who = authenticate(request, scope)
+        who = authenticate(request, scope, touch=touch)
         if allowed and not (who.user.roles & allowed):
             route = request.scope.get("route")
             name = getattr(route, "name", None) or "unknown"
@@ -154,11 +157,14 @@ Steward = Annotated[Principal, Depends(requires(Role.STEWARD, scope="ingest:writ
 StewardOrAdmin = Annotated[Principal, Depends(requires(Role.STEWARD, Role.SYSTEM_ADMIN))]
 Auditor = Annotated[Principal, Depends(requires(Role.AUDITOR, scope="audit:read"))]
 Reader = Annotated[Principal, Depends(requires(scope="data:read"))]
+#: a reader whose request the browser makes by itself (a live stream reconnecting): not activity
+BackgroundReader = Annotated[Principal, Depends(requires(scope="data:read", touch=False))]
 
 __all__ = [
     "CSRF_HEADER",
     "SESSION_COOKIE",
     "Auditor",
+    "BackgroundReader",
     "Principal",
     "Reader",
     "SignedIn",

@@ -151,8 +151,12 @@ class Authenticator:
         self._audit(user, "failed", reason + (",locked" if locked else ""), client, now_ms)
         raise SignInFailed(reason)
 
-    def resume(self, token: str, *, now_ms: int) -> Session | None:
-        """The live session for a cookie value, touched; None when unknown, ended, idle or disabled."""
+    def resume(self, token: str, *, now_ms: int, touch: bool = True) -> Session | None:
+        """The live session for a cookie value, touched; None when unknown, ended, idle or disabled.
+
+        ``touch=False`` for requests the browser makes by itself (a live stream reconnecting):
+        they must not keep an unattended session from idling out.
+        """
         if not token:
             return None
         # read, then write in a transaction that starts with its write: on SQLite a transaction
@@ -167,7 +171,7 @@ class Authenticator:
             reason = "disabled"
         elif now_ms - int(row.last_seen) > int(row.idle_ms):
             reason = "idle"
-        if reason is None and 0 <= now_ms - int(row.last_seen) < TOUCH_MS:
+        if reason is None and (not touch or 0 <= now_ms - int(row.last_seen) < TOUCH_MS):
             # seen moments ago: no write. Every request writing last_seen would serialise all
             # requests on one durable commit each; skipping it can only end a session sooner
             # (by at most TOUCH_MS), never later.

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from lianfang.api.deps import PageDep, PlatformDep
-from lianfang.api.security import Principal, Reader, audit_down, now_ms
+from lianfang.api.security import BackgroundReader, Principal, Reader, audit_down, now_ms
 from lianfang.audit import AuditUnavailable
 from lianfang.identity.directory import User
 from lianfang.platform import Platform
@@ -221,7 +221,7 @@ def _end(reason: str) -> bytes:
                              "description": "event: hit, id: <hit id>, data: <hit JSON as in /watch/hits>"}})
 async def stream(
     request: Request,
-    who: Reader,
+    who: BackgroundReader,
     plat: PlatformDep,
     after: int | None = Query(None, ge=0, description="Deliver hits with an id above this (default: only new ones)."),
     last_event_id: str | None = Header(None, max_length=20),
