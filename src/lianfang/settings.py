@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     ingest_chunk_size: int = Field(
         20000, description="Records committed per transaction during ingestion."
     )
+    ingest_lease_stale_s: float = Field(
+        120.0, gt=0, description="A running ingestion whose holder has not committed a chunk (its heartbeat) "
+        "for this long is taken as dead: another run may resume its file, and its batch reads interrupted. "
+        "Keep it well above the time one chunk takes."
+    )
     host: str = Field(
         "127.0.0.1", description="Address the API binds to (loopback until authentication lands)."
     )

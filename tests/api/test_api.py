@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 from sqlalchemy import text as sa_text
 
 from lianfang.api.app import create_app
 from lianfang.api.routes.ingestion import safe_upload_name
+from lianfang.ingest.lease import current_owner
 from lianfang.platform import Platform
+from lianfang.store.schema import build_metadata
 
 MAPPING = """
 mapping: test.api.rk
@@ -146,3 +152,36 @@ def test_times_are_iso_8601_in_shanghai(client: TestClient) -> None:
     assert batch["started_at"].endswith("+08:00")
     item = client.get("/api/v1/quarantine").json()["items"][0]
     assert item["created_at"].endswith("+08:00")
+
+
+def test_a_batch_whose_run_died_is_listed_as_interrupted(client: TestClient, platform: Platform) -> None:
+    """A run killed mid-file leaves its batch running; a steward listing batches sees it interrupted."""
+    push = client.post(
+        "/api/v1/ingest", data={"mapping": "test.api.rk"}, files={"files": ("rk_push.csv", CSV.encode(), "text/csv")}
+    ).json()
+    other = CSV.replace("张三", "王五")
+    live = client.post(
+        "/api/v1/ingest", data={"mapping": "test.api.rk"}, files={"files": ("rk_live.csv", other.encode(), "text/csv")}
+    ).json()
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    host = current_owner().rpartition(":")[0]
+    tables = build_metadata(platform.standard).tables
+    b, f = tables["ingest_batch"], tables["ingest_file"]
+    fresh = int(time.time() * 1000)
+    with platform.engine.begin() as conn:  # what kill -9 mid-file leaves behind, and a run still going
+        for batch_id, owner in ((push["batch_id"], f"{host}:{ended.pid}"), (live["batch_id"], current_owner())):
+            conn.execute(update(b).where(b.c.id == batch_id).values(
+                status="running", finished_at=None, owner=owner, heartbeat_at=fresh))
+            conn.execute(update(f).where(f.c.batch_id == batch_id).values(
+                status="running", finished_at=None, owner=owner, heartbeat_at=fresh))
+
+    items = {i["id"]: i for i in client.get("/api/v1/batches").json()["items"]}
+    assert items[push["batch_id"]]["status"] == "interrupted"
+    assert items[push["batch_id"]]["finished_at"].endswith("+08:00")
+    assert (items[live["batch_id"]]["status"], items[live["batch_id"]]["finished_at"]) == ("running", None)
+    detail = client.get(f"/api/v1/batches/{push['batch_id']}").json()
+    assert detail["status"] == "interrupted"
+    assert detail["files"][0]["status"] == "failed" and "resume" in detail["files"][0]["error"]
+    with platform.engine.connect() as conn:  # stored, not only shown
+        assert conn.execute(select(b.c.status).where(b.c.id == push["batch_id"])).scalar_one() == "interrupted"

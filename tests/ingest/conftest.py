@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from lianfang.ingest.lease import current_owner
 from lianfang.ingest.mapping import Mapping, load_mapping
 from lianfang.ingest.pipeline import Ingestor
 from lianfang.platform import Platform
@@ -86,6 +89,13 @@ def sighting_csv(path: Path, n: int, *, bad_every: int = 0, start: int = 0) -> P
         out.append(f"36020000001210{i % 7:06d},{when},{plate},02,{40 + i % 50}")
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
     return path
+
+
+def dead_owner() -> str:
+    """A lease owner on this host whose process has ended (what ``kill -9`` leaves behind)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return f"{current_owner().rpartition(':')[0]}:{proc.pid}"
 
 
 def write_mapping(tmp_path: Path, platform: Platform, text: str, name: str) -> Mapping:

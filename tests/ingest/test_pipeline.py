@@ -164,13 +164,13 @@ def test_resume_under_another_mapping_version_is_refused(ingestor: Ingestor, tmp
 
     from lianfang.ingest.mapping import load_mapping
 
-    from .conftest import SIGHTING_MAPPING
+    from .conftest import SIGHTING_MAPPING, dead_owner
 
     path = sighting_csv(tmp_path / "kk_1.csv", 1000)
     ingestor.ingest([path])
     files = ingestor.table("ingest_file")
     with ingestor.engine.begin() as conn:  # what a kill -9 after the first chunk leaves behind
-        conn.execute(update(files).values(status="running", checkpoint=500))
+        conn.execute(update(files).values(status="running", checkpoint=500, owner=dead_owner()))
     newer = tmp_path / "kk-v2.yaml"
     newer.write_text(SIGHTING_MAPPING.replace("version: 1", "version: 2"), encoding="utf-8")
     result = ingestor.ingest([path], mapping=load_mapping(newer, ingestor.standard)).files[0]

@@ -1,4 +1,8 @@
-"""A process killed with SIGKILL mid-ingest, run again, ends with no loss and no duplicates."""
+"""A process killed with SIGKILL mid-ingest, run again, ends with no loss and no duplicates.
+
+The run that was killed does not stay ``running`` for ever: once its file is taken
+over, its batch reads ``interrupted``.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from lianfang.ingest.lease import current_owner
 from lianfang.ingest.pipeline import Ingestor
 from lianfang.settings import Settings
 
@@ -66,12 +71,26 @@ def test_kill_minus_nine_then_resume(
     finally:
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
+    batches = ingestor.table("ingest_batch")
+    killed_owner = f"{current_owner().rpartition(':')[0]}:{proc.pid}"
     with ingestor.engine.connect() as conn:
         row = conn.execute(select(files)).mappings().one()
+        killed = conn.execute(select(batches)).mappings().one()
     assert row["status"] == "running" and 0 < row["checkpoint"] < N
+    assert row["owner"] == killed_owner and row["heartbeat_at"] is not None
+    assert (killed["status"], killed["owner"], killed["finished_at"]) == ("running", killed_owner, None)
 
-    result = ingestor.ingest([source], mapping=ingestor.mappings[1]).files[0]
+    before = int(time.time() * 1000)
+    batch = ingestor.ingest([source], mapping=ingestor.mappings[1])
+    result = batch.files[0]
     assert result.status == "done" and result.resumed_from == row["checkpoint"]
+    with ingestor.engine.connect() as conn:
+        old, new = conn.execute(select(batches).order_by(batches.c.id)).mappings().all()
+    # the killed run's batch was given up when its file was taken over; the new one finished it
+    assert old["id"] == killed["id"] and old["status"] == "interrupted"
+    assert old["finished_at"] is not None and old["finished_at"] >= before
+    assert (old["files"], old["records_read"]) == (1, row["records_read"])
+    assert new["id"] == batch.batch_id and new["status"] == "done" and new["records_read"] == N
     bad = len([i for i in range(N) if i % BAD_EVERY == 0])
     assert (result.read, result.accepted, result.quarantined, result.duplicates) == (
         N,

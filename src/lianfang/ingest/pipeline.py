@@ -5,10 +5,19 @@ ingesting the same bytes twice stores nothing new; a process killed at any point
 and run again ends with no loss and no duplicates, because each chunk's records,
 quarantine entries, duplicate notes and the file's checkpoint commit in one
 transaction.
+
+Leases (:mod:`.lease`): a run holds its batch and each file it is ingesting, naming
+itself (``host:pid``) and refreshing a heartbeat with every committed chunk. A second
+run of a file whose holder is alive answers ``busy`` and touches nothing; a file
+whose holder is dead is taken over and resumed after its checkpoint, and the dead
+run's batch becomes ``interrupted``. Batch listings call
+:meth:`Ingestor.reconcile_batches` first, so a run that died shows as
+``interrupted`` even before anyone resumes its files.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -17,11 +26,12 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, Table, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lianfang.crypto import BlindIndex, FieldCipher, KeyRing
 from lianfang.ingest.chunks import ChunkBuilder, now_ms
+from lianfang.ingest.lease import LeaseLost, current_owner, describe, holder_alive
 from lianfang.ingest.mapping import Feed, Mapping, MappingError, find_feed
 from lianfang.ingest.readers import HostileInput, Limits, RawRecord, check_file, open_reader
 from lianfang.ingest.results import BatchResult, FileResult
@@ -46,6 +56,15 @@ LINEAGE_COLUMNS = (
 
 # (file name, bytes done, bytes total) — drives the CLI's Rich progress bar.
 Progress = Callable[[str, int, int], None]
+
+#: What a file row left ``running`` by a dead run says once its batch reads interrupted.
+INTERRUPTED_FILE = "interrupted: the run that held it stopped; ingest the same file again to resume"
+
+_BEAT_EVERY = 4096  # records skipped on resume between looks at the heartbeat clock
+
+
+def _same(column: ColumnElement[int], value: int | None) -> ColumnElement[bool]:
+    return column.is_(None) if value is None else column == value
 
 
 def file_digest(path: Path) -> str:
@@ -109,12 +128,15 @@ class Ingestor:
     # -- batches -----------------------------------------------------------------
 
     def start_batch(self, origin: str) -> int:
+        now = now_ms()
         with self.engine.begin() as conn:
             res = conn.execute(
                 insert(self.table("ingest_batch")).values(
                     origin=origin,
-                    started_at=now_ms(),
+                    started_at=now,
                     status="running",  # counters start at their column default, 0
+                    owner=current_owner(),
+                    heartbeat_at=now,
                 )
             )
             return int(res.inserted_primary_key[0])  # type: ignore[index]
@@ -146,14 +168,120 @@ class Ingestor:
     ) -> BatchResult:
         started = time.perf_counter()
         result = BatchResult(batch_id=self.start_batch(origin))
-        for path, name, explicit in expand_paths(paths):
-            if not explicit and mapping is None and not self._has_feed(path):
-                continue  # a directory walk ignores files no mapping claims (manifests, maps)
-            result.files.append(
-                self.ingest_file(path, result.batch_id, mapping=mapping, progress=progress, display_name=name)
-            )
+        try:
+            for path, name, explicit in expand_paths(paths):
+                if not explicit and mapping is None and not self._has_feed(path):
+                    continue  # a directory walk ignores files no mapping claims (manifests, maps)
+                result.files.append(
+                    self.ingest_file(path, result.batch_id, mapping=mapping, progress=progress, display_name=name)
+                )
+        except BaseException:
+            # Ctrl-C or an unexpected error: give the batch and its file up now, so nobody
+            # waits for the lease to go stale (best effort: the database may be the cause)
+            with contextlib.suppress(Exception), self.engine.begin() as conn:
+                self._interrupt(conn, result.batch_id, now_ms())
+            raise
         self.finish_batch(result, started)
         return result
+
+    # -- leases ------------------------------------------------------------------
+
+    @property
+    def lease_stale_ms(self) -> int:
+        return int(self.settings.ingest_lease_stale_s * 1000)
+
+    def _alive(self, owner: str | None, heartbeat_at: int | None, now: int) -> bool:
+        return holder_alive(owner, heartbeat_at, now_ms=now, stale_ms=self.lease_stale_ms)
+
+    def reconcile_batches(self) -> list[int]:
+        """Store ``interrupted`` for every ``running`` batch whose holder is dead; answers their ids.
+
+        Reconciled lazily, on read: whatever shows batches (``GET /api/v1/batches``,
+        ``GET /api/v1/batches/{id}``) calls this first, so a run killed with ``kill -9``
+        reads ``interrupted`` (``finished_at`` = when that was established) without
+        anyone resuming it. Its files still ``running`` become ``failed`` with
+        :data:`INTERRUPTED_FILE`; they resume after their checkpoint like any failed
+        file. Cheap: one indexed look-up of the running batches (only the live runs,
+        normally), and writes only for the dead ones. Each write is conditional on the
+        heartbeat read, so a holder that beats meanwhile keeps its batch.
+        """
+        b = self.table("ingest_batch")
+        now = now_ms()
+        with self.engine.connect() as conn:
+            running = conn.execute(
+                select(b.c.id, b.c.owner, b.c.heartbeat_at).where(b.c.status == "running")
+            ).all()
+        dead = [r for r in running if not self._alive(r.owner, r.heartbeat_at, now)]
+        marked = []
+        for r in dead:
+            with self.engine.begin() as conn:
+                if self._interrupt(conn, int(r.id), now, heartbeat_at=r.heartbeat_at, check_heartbeat=True):
+                    marked.append(int(r.id))
+        return marked
+
+    def _interrupt(
+        self,
+        conn: Connection,
+        batch_id: int,
+        now: int,
+        *,
+        heartbeat_at: int | None = None,
+        check_heartbeat: bool = False,
+        keep_file: int | None = None,
+    ) -> bool:
+        """Mark a ``running`` batch ``interrupted`` (and its running files failed); False if it was not running.
+
+        Its counters become the sums over the files it holds at that moment, counted the
+        way a finished batch counts a resumed file (from the file's first record).
+        ``keep_file``: a file being taken over in the same transaction, left as it is.
+        """
+        b, f = self.table("ingest_batch"), self.table("ingest_file")
+        totals = conn.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(f.c.records_read), 0),
+                func.coalesce(func.sum(f.c.accepted), 0),
+                func.coalesce(func.sum(f.c.quarantined), 0),
+                func.coalesce(func.sum(f.c.duplicates), 0),
+            ).where(f.c.batch_id == batch_id)
+        ).one()
+        where = [b.c.id == batch_id, b.c.status == "running"]
+        if check_heartbeat:
+            where.append(_same(b.c.heartbeat_at, heartbeat_at))
+        done = conn.execute(
+            update(b)
+            .where(*where)
+            .values(
+                status="interrupted",
+                finished_at=now,
+                files=int(totals[0]),
+                records_read=int(totals[1]),
+                accepted=int(totals[2]),
+                quarantined=int(totals[3]),
+                duplicates=int(totals[4]),
+            )
+        )
+        if done.rowcount != 1:
+            return False
+        stuck = [f.c.batch_id == batch_id, f.c.status == "running"]
+        if keep_file is not None:
+            stuck.append(f.c.id != keep_file)
+        conn.execute(update(f).where(*stuck).values(status="failed", error=INTERRUPTED_FILE, finished_at=now))
+        return True
+
+    def _beat(self, state: _FileState) -> None:
+        """Refresh the heartbeat of the batch and the file (resume re-reads records without committing)."""
+        b, f = self.table("ingest_batch"), self.table("ingest_file")
+        now = now_ms()
+        with self.engine.begin() as conn:
+            conn.execute(update(b).where(b.c.id == state.batch_id).values(heartbeat_at=now))
+            held = conn.execute(
+                update(f)
+                .where(f.c.id == state.file_id, f.c.batch_id == state.batch_id, f.c.status == "running")
+                .values(heartbeat_at=now)
+            )
+            if held.rowcount != 1:
+                raise LeaseLost("another run took this file over after this run's heartbeat went stale")
 
     # -- files -------------------------------------------------------------------
 
@@ -187,8 +315,14 @@ class Ingestor:
             res.status, res.error, res.reason = "refused", str(exc), exc.reason
         except MappingError as exc:
             res.status, res.error, res.reason = "failed", str(exc), "mapping"
+        except LeaseLost as exc:
+            res.status, res.error, res.reason = "failed", str(exc), "busy"
+            res.seconds = time.perf_counter() - started
+            return res  # the file row is the other run's now
         res.seconds = time.perf_counter() - started
-        self._close_file_state(state)
+        if not self._close_file_state(state):
+            res.status, res.reason = "failed", "busy"
+            res.error = "another run took this file over after this run's heartbeat went stale"
         return res
 
     def _has_feed(self, path: Path) -> bool:
@@ -224,7 +358,8 @@ class Ingestor:
 
     def _claim_file(self, path: Path, name: str, size: int, owner: Mapping, feed: Feed, batch_id: int) -> _FileState:
         digest = file_digest(path)
-        files = self.table("ingest_file")
+        files, batches = self.table("ingest_file"), self.table("ingest_batch")
+        me, now = current_owner(), now_ms()
         res = FileResult(
             name=name,
             status="done",
@@ -250,15 +385,25 @@ class Ingestor:
                         system=owner.system,
                         category=feed.category,
                         status="running",  # checkpoint and counters start at their default, 0
-                        started_at=now_ms(),
+                        started_at=now,
+                        owner=me,
+                        heartbeat_at=now,
                     )
                 )
                 res.file_id = int(ins.inserted_primary_key[0])  # type: ignore[index]
+                conn.execute(update(batches).where(batches.c.id == batch_id).values(heartbeat_at=now))
                 return _FileState(res.file_id, batch_id, res)
             res.file_id = int(row["id"])
             if row["status"] == "done":
                 res.status = "skipped"
                 res.error = "already ingested (same content)"
+                return _FileState(res.file_id, batch_id, res)
+            held = row["status"] == "running"
+            if held and self._alive(row["owner"], row["heartbeat_at"], now):
+                # a live run is ingesting these bytes right now: leave everything to it
+                res.status, res.reason = "failed", "busy"
+                holder = describe(row["owner"], row["heartbeat_at"], now_ms=now)
+                res.error = f"the same file is being ingested by another run ({holder}); run again when it ends"
                 return _FileState(res.file_id, batch_id, res)
             if int(row["checkpoint"]) > 0 and (row["mapping_id"], row["mapping_version"]) != (owner.id, owner.version):
                 # one file, one mapping version: lineage names a single version per file
@@ -269,24 +414,43 @@ class Ingestor:
                 )
                 return _FileState(res.file_id, batch_id, res)
             # an interrupted earlier run: continue after its last committed record
+            previous = int(row["batch_id"])
+            if held and previous != batch_id:
+                # its holder is dead: so is that run (batch row before file row, as everywhere)
+                self._interrupt(conn, previous, now, keep_file=res.file_id)
+            taken = conn.execute(
+                update(files)
+                .where(
+                    files.c.id == res.file_id,
+                    files.c.status == row["status"],
+                    files.c.batch_id == previous,
+                    _same(files.c.heartbeat_at, row["heartbeat_at"]),
+                )
+                .values(status="running", batch_id=batch_id, error=None, owner=me, heartbeat_at=now)
+            )
+            if taken.rowcount != 1:
+                # another run claimed it between our look and our update
+                res.status, res.reason = "failed", "busy"
+                res.error = "the same file was just claimed by another run; run again when it ends"
+                return _FileState(res.file_id, batch_id, res)
+            conn.execute(update(batches).where(batches.c.id == batch_id).values(heartbeat_at=now))
             res.resumed_from = int(row["checkpoint"])
             res.read, res.accepted = int(row["records_read"]), int(row["accepted"])
             res.quarantined, res.duplicates = int(row["quarantined"]), int(row["duplicates"])
-            conn.execute(
-                update(files).where(files.c.id == res.file_id).values(status="running", batch_id=batch_id, error=None)
-            )
             return _FileState(res.file_id, batch_id, res)
 
-    def _close_file_state(self, state: _FileState) -> None:
+    def _close_file_state(self, state: _FileState) -> bool:
+        """Store the file's outcome; False if its lease was lost (another run holds the row)."""
         res = state.result
         files = self.table("ingest_file")
         status = res.status if res.status in ("done", "refused") else "failed"
         with self.engine.begin() as conn:
-            conn.execute(
+            closed = conn.execute(
                 update(files)
-                .where(files.c.id == state.file_id)
+                .where(files.c.id == state.file_id, files.c.batch_id == state.batch_id, files.c.status == "running")
                 .values(status=status, error=res.error, finished_at=now_ms())
             )
+        return closed.rowcount == 1
 
     def _run(
         self,
@@ -314,6 +478,8 @@ class Ingestor:
             columns=self.codec(feed.category).columns + LINEAGE_COLUMNS,
             category=feed.category,
             file_id=state.file_id,
+            batch_id=state.batch_id,
+            batches=self.table("ingest_batch"),
             files=self.table("ingest_file"),
             quarantine=self.table("quarantine"),
             duplicates=self.table("ingest_duplicate"),
@@ -321,7 +487,8 @@ class Ingestor:
         )
         writer = ChunkWriter(self.engine, target, res)
         try:
-            for job in self._jobs(path, feed, transformer, builder, res.resumed_from):
+            beat = (lambda: self._beat(state)) if res.resumed_from else None
+            for job in self._jobs(path, feed, transformer, builder, res.resumed_from, beat):
                 writer.submit(job)
                 if progress:
                     progress(res.name, min(writer.committed_bytes, size), size)
@@ -333,12 +500,21 @@ class Ingestor:
             progress(res.name, size, size)
 
     def _jobs(
-        self, path: Path, feed: Feed, transformer: Transformer, builder: ChunkBuilder, skip: int
+        self,
+        path: Path,
+        feed: Feed,
+        transformer: Transformer,
+        builder: ChunkBuilder,
+        skip: int,
+        beat: Callable[[], None] | None = None,
     ) -> Iterator[ChunkJob]:
+        """The file's chunks after record ``skip``; ``beat`` keeps the lease while re-reading up to it."""
         chunk: list[RawRecord] = []
         chunk_size = self.settings.ingest_chunk_size
         done_bytes = 0
         checked_header = False
+        beat_s = self.settings.ingest_lease_stale_s / 4
+        last_beat = time.monotonic()
         for rec in open_reader(path, feed.reader, self.limits):
             done_bytes += len(rec.raw) + 1
             if not checked_header and rec.problem is None and feed.reader.format in ("csv", "xlsx"):
@@ -347,6 +523,9 @@ class Ingestor:
                     raise MappingError(f"{path.name}: columns {missing} named by the mapping are not in the file")
                 checked_header = True
             if rec.position <= skip:
+                if beat is not None and rec.position % _BEAT_EVERY == 0 and time.monotonic() - last_beat > beat_s:
+                    beat()
+                    last_beat = time.monotonic()
                 continue
             chunk.append(rec)
             if len(chunk) >= chunk_size:

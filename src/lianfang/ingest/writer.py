@@ -18,6 +18,11 @@ What stays as it was without the thread:
   thread discards what is queued, so the producer never blocks on a dead writer.
 * **Bounded memory**: the queue holds at most ``depth`` chunks (default 1, so at
   most three chunks exist at once: being built, queued, being written).
+* **Lease**: each chunk's transaction refreshes the heartbeat of the file and of its
+  batch (:mod:`.lease`), and writes the checkpoint only while the file row is still
+  ``running`` under this batch; a file another run took over (after this one's
+  heartbeat went stale) raises :class:`~lianfang.ingest.lease.LeaseLost` and the
+  chunk rolls back whole.
 * **Stored-rows hook**: a target may name ``on_stored``, called inside the chunk's
   transaction right after its new records are inserted (before the checkpoint), with
   the category, the column names and the rows as stored. Watch-list matching hangs
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +42,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, insert, update
 
+from lianfang.ingest.lease import LeaseLost
 from lianfang.ingest.results import FileResult
 from lianfang.store.bulk import bulk_insert, select_existing_keys
 
@@ -69,6 +76,8 @@ class Target:
     columns: tuple[str, ...]  # of the encoded rows
     category: str
     file_id: int
+    batch_id: int  # the run holding the file's lease
+    batches: Table  # ingest_batch
     files: Table  # ingest_file
     quarantine: Table
     duplicates: Table  # ingest_duplicate
@@ -178,17 +187,26 @@ class ChunkWriter:
 
     def _checkpoint(self, conn: Connection, job: ChunkJob, accepted: int, dupes: int) -> None:
         res = self._result
-        conn.execute(
-            update(self._target.files)
-            .where(self._target.files.c.id == self._target.file_id)
+        t = self._target
+        now = int(time.time() * 1000)
+        # batch row before file row: the order every ingestion transaction locks them in
+        conn.execute(update(t.batches).where(t.batches.c.id == t.batch_id).values(heartbeat_at=now))
+        held = conn.execute(
+            update(t.files)
+            .where(t.files.c.id == t.file_id, t.files.c.batch_id == t.batch_id, t.files.c.status == "running")
             .values(
                 checkpoint=job.last_position,
                 records_read=res.read + job.read,
                 accepted=res.accepted + accepted,
                 quarantined=res.quarantined + len(job.quarantine),
                 duplicates=res.duplicates + dupes,
+                heartbeat_at=now,
             )
         )
+        if held.rowcount != 1:
+            raise LeaseLost(
+                "another run took this file over after this run's heartbeat went stale; its records are kept there"
+            )
 
 
 __all__ = ["ChunkJob", "ChunkWriter", "StoredHook", "Target"]

@@ -96,19 +96,21 @@ def _add_bookkeeping(metadata: MetaData) -> None:
         Column("origin", String(16), nullable=False),  # cli | api | retry
         Column("started_at", BigInteger, nullable=False),
         Column("finished_at", BigInteger),
-        Column("status", String(16), nullable=False),  # running | done | failed
+        Column("status", String(16), nullable=False, index=True),  # running | done | failed | interrupted
         Column("files", Integer, nullable=False, default=0),
         Column("records_read", BigInteger, nullable=False, default=0),
         Column("accepted", BigInteger, nullable=False, default=0),
         Column("quarantined", BigInteger, nullable=False, default=0),
         Column("duplicates", BigInteger, nullable=False, default=0),
+        Column("owner", String(64)),  # lease holder, host:pid (ingest/lease.py)
+        Column("heartbeat_at", BigInteger),  # the holder's last sign of life
     )
     Table(
         "ingest_file",
         metadata,
         Column("id", BigId, primary_key=True, autoincrement=True),
         Column("content_hash", String(64), nullable=False, unique=True),  # SM3 of the bytes
-        Column("batch_id", ForeignKey("ingest_batch.id"), nullable=False),
+        Column("batch_id", ForeignKey("ingest_batch.id"), nullable=False, index=True),
         Column("name", String(255), nullable=False),
         Column("size", BigInteger, nullable=False),
         Column("mapping_id", String(120), nullable=False),
@@ -125,6 +127,8 @@ def _add_bookkeeping(metadata: MetaData) -> None:
         Column("error", Text),
         Column("started_at", BigInteger, nullable=False),
         Column("finished_at", BigInteger),
+        Column("owner", String(64)),  # lease holder while running, host:pid (ingest/lease.py)
+        Column("heartbeat_at", BigInteger),  # set at claim and with every committed chunk
     )
     Table(
         "source_mapping",  # every mapping version ever used, as written: lineage and retry

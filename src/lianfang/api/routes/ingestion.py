@@ -68,7 +68,8 @@ def push(
 
 @router.get("/batches")
 def batches(who: StewardOrAdmin, plat: PlatformDep, ing: IngestorDep, page: PageDep) -> dict[str, Any]:
-    """Ingestion batches, newest first."""
+    """Ingestion batches, newest first; a run that died reads ``interrupted`` (see ``Ingestor.reconcile_batches``)."""
+    ing.reconcile_batches()
     t = ing.table("ingest_batch")
     with ing.engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(t)).scalar_one()
@@ -81,7 +82,8 @@ def batches(who: StewardOrAdmin, plat: PlatformDep, ing: IngestorDep, page: Page
 
 @router.get("/batches/{batch_id}")
 def batch(batch_id: int, who: StewardOrAdmin, plat: PlatformDep, ing: IngestorDep) -> dict[str, Any]:
-    """One batch with its files and their counts."""
+    """One batch with its files and their counts; a run that died reads ``interrupted``."""
+    ing.reconcile_batches()
     b, f = ing.table("ingest_batch"), ing.table("ingest_file")
     with ing.engine.connect() as conn:
         row = conn.execute(select(b).where(b.c.id == batch_id)).mappings().first()
