@@ -39,7 +39,11 @@ class Settings(BaseSettings):
         200, description="Largest compression ratio of any member of an .xlsx archive."
     )
     ingest_chunk_size: int = Field(
-        20000, description="Records committed per transaction during ingestion."
+        20000, ge=1, description="Records read, checked and stored as one chunk during ingestion."
+    )
+    ingest_commit_rows: int = Field(
+        200_000, ge=1, description="Most records one ingestion transaction stores: whole chunks are committed "
+        "together while the next is already waiting (a kill -9 redoes at most this many)."
     )
     ingest_lease_stale_s: float = Field(
         120.0, gt=0, description="A running ingestion whose holder has not committed a chunk (its heartbeat) "

@@ -74,6 +74,7 @@ def test_writer_error_surfaces_in_the_caller(
     ingestor: Ingestor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ingestor.settings.ingest_chunk_size = 10
+    ingestor.settings.ingest_commit_rows = 10  # each chunk its own transaction
     calls = 0
     real = writer_mod.bulk_insert
 
@@ -93,3 +94,35 @@ def test_writer_error_surfaces_in_the_caller(
         stored = conn.execute(select(func.count()).select_from(table)).scalar_one()
         checkpoint = conn.execute(select(files.c.checkpoint)).scalar_one()
     assert stored == 10 and checkpoint == 10  # the first chunk only: nothing after the failure
+
+
+def test_a_failure_inside_a_multi_chunk_transaction_leaves_an_exact_checkpoint(
+    ingestor: Ingestor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks share a transaction while the producer is ahead: a failure rolls back all of them, checkpoint too."""
+    ingestor.settings.ingest_chunk_size = 10
+    ingestor.settings.ingest_commit_rows = 1000
+    source = sighting_csv(tmp_path / "kk_y.csv", 100)
+    calls = 0
+    real = writer_mod.bulk_insert
+
+    def failing(*args: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 6:
+            raise RuntimeError("disk on fire")
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(writer_mod, "bulk_insert", failing)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        ingestor.ingest([source])
+    table, files = ingestor.table("rec_sighting"), ingestor.table("ingest_file")
+    with ingestor.engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(table)).scalar_one()
+        checkpoint, accepted = conn.execute(select(files.c.checkpoint, files.c.accepted)).one()
+    assert stored == accepted == checkpoint and stored % 10 == 0 and stored < 60  # whole committed chunks only
+    monkeypatch.setattr(writer_mod, "bulk_insert", real)
+    again = ingestor.ingest([source])
+    assert again.total("accepted") == 100 and again.total("duplicates") == 0
+    with ingestor.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 100

@@ -38,6 +38,7 @@ def test_kill_minus_nine_then_resume(
         "LIANFANG_VAR_DIR": str(settings.var_dir),
         "LIANFANG_DATABASE_URL": settings.resolved_database_url(),
         "LIANFANG_INGEST_CHUNK_SIZE": "500",
+        "LIANFANG_INGEST_COMMIT_ROWS": "1500",  # up to three chunks per transaction, as large files do
     }
     proc = subprocess.Popen(
         [

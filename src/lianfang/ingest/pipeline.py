@@ -485,7 +485,7 @@ class Ingestor:
             duplicates=self.table("ingest_duplicate"),
             on_stored=self.on_stored,
         )
-        writer = ChunkWriter(self.engine, target, res)
+        writer = ChunkWriter(self.engine, target, res, commit_rows=self.settings.ingest_commit_rows)
         try:
             beat = (lambda: self._beat(state)) if res.resumed_from else None
             for job in self._jobs(path, feed, transformer, builder, res.resumed_from, beat):
