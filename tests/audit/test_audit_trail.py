@@ -217,3 +217,17 @@ PERSONAL_PATTERN = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15}|1[3-9][0
 def test_the_personal_data_check_is_the_pattern_it_replaces(parts: list[str]) -> None:
     text_ = "".join(parts)
     assert looks_personal(text_) == bool(PERSONAL_PATTERN.search(text_)), text_
+
+
+def test_the_trails_own_connection_closes_with_the_engine_and_reopens(platform: Platform) -> None:
+    """Appends use a connection of the trail's own; engine.dispose() closes it like every other one."""
+    audit = platform.audit
+    audit.append([event(1)])
+    own = audit.trail._appender._raw
+    assert own is not None
+    platform.engine.dispose()
+    assert audit.trail._appender._raw is None
+    with pytest.raises(Exception):  # noqa: B017 - closed: each driver says so in its own words
+        own.dbapi_connection.cursor().execute("SELECT 1")
+    assert audit.append([event(2)]) == [2]  # a new connection, carrying on the chain
+    assert audit.verify().ok

@@ -18,11 +18,12 @@ import itertools
 import logging
 import sqlite3
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy import Connection, Engine, Table, event, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lianfang.audit.event import CHAINED_COLUMNS, AuditEvent, canonical, canonical_values
@@ -84,6 +85,8 @@ class AuditTrail:
         self._appender: _Appender = (
             _SqliteAppender(engine) if engine.dialect.name == "sqlite" else _PostgresAppender(engine)
         )
+        # engine.dispose() closes every connection: the trail's own too (a later append opens another)
+        event.listen(engine, "engine_disposed", _closing(weakref.ref(self)))
 
     def append(self, events: Sequence[AuditEvent], *, checked: bool = False) -> list[int]:
         """Store ``events`` durably, in order; return their sequence numbers.
@@ -155,6 +158,7 @@ class _Appender:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._raw: Any = None
+        self._closer: weakref.finalize[Any, Any] | None = None
 
     def _open(self, dbapi: Any) -> None:
         raise NotImplementedError
@@ -164,11 +168,9 @@ class _Appender:
 
     def close(self) -> None:
         if self._raw is not None:
-            raw, self._raw = self._raw, None
-            try:
-                raw.close()
-            except Exception:  # closing a broken connection must not hide why it broke
-                log.debug("closing the audit connection failed", exc_info=True)
+            self._raw = None
+            if self._closer is not None:
+                self._closer()  # closes the connection once, whoever asks first (this, or garbage collection)
 
     def write(self, trail: AuditTrail, rows: list[tuple[Any, ...]]) -> tuple[list[int], tuple[int, bytes]]:
         try:
@@ -177,6 +179,7 @@ class _Appender:
                 raw.detach()  # the trail's own for as long as it works: it never goes back to the pool
                 self._open(raw.dbapi_connection)
                 self._raw = raw
+                self._closer = weakref.finalize(self, _close_quietly, raw)
             dbapi = self._raw.dbapi_connection
             if trail._head is None:
                 trail._head = self._read_head(dbapi, trail)
@@ -199,6 +202,13 @@ class _Appender:
             return int(last[0]), bytes(last[1])
         with self.engine.connect() as conn:  # an empty table: the purge anchor, or genesis
             return head(conn, trail.events, trail.checkpoints)
+
+
+def _close_quietly(raw: Any) -> None:
+    try:
+        raw.close()
+    except Exception:  # closing a broken connection must not hide why it broke
+        log.debug("closing the audit connection failed", exc_info=True)
 
 
 class _SqliteAppender(_Appender):
@@ -248,6 +258,15 @@ class _PostgresAppender(_Appender):
 
 
 _COPY = f"COPY audit_event ({', '.join(_COLUMNS)}) FROM STDIN"
+
+
+def _closing(trail: weakref.ref[AuditTrail]) -> Callable[[Engine], None]:
+    def on_dispose(_engine: Engine) -> None:
+        live = trail()
+        if live is not None:
+            live.close()
+
+    return on_dispose
 
 
 @functools.cache
