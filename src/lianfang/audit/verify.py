@@ -36,7 +36,7 @@ from lianfang.audit.event import canonical_sql
 from lianfang.audit.trail import GENESIS, mac_key
 from lianfang.crypto import KeyRing, hmac_sm3_pads, public_key_to_hex, sm3_base
 
-#: Below this many records one process checks everything (starting workers costs about a second).
+#: Below this many records one process checks everything (a worker takes about half a second to start).
 PARALLEL_MIN = 200_000
 
 
