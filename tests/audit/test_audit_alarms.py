@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -142,3 +143,63 @@ def test_alarm_rules_are_configurable_and_checked() -> None:
     off = parse_alarm_config({"version": 1, "working_hours": {"start": "08:00", "end": "20:00", "weekdays": [1]},
                               "rules": {"volume": {"enabled": False}}})
     assert not off.on("volume") and not off.on("after_hours")  # a rule left out is off
+
+
+def test_many_users_one_subject_reads_the_subject_index_and_prunes_it(platform: Platform) -> None:
+    """The rule counts readers of a person from ``audit_subject`` (one subject's range), not by scanning the day."""
+    audit, subjects = platform.audit, platform.metadata.tables["audit_subject"]
+    readers = [user(platform, f"reader_{i}") for i in range(5)]
+    audit.append([view(readers[i], MONDAY_10 + i * MIN, "person:501") for i in range(4)])
+    platform.alarm_worker.drain()
+    with platform.engine.connect() as conn:
+        noted = conn.execute(text("SELECT subject, user_id FROM audit_subject ORDER BY seq")).all()
+    assert noted == [("person:501", uid) for uid in readers[:4]]
+    # without the index rows the fifth reader is the first one the rule knows of: no alarm
+    with platform.engine.begin() as conn:
+        conn.execute(subjects.delete())
+    audit.append([view(readers[4], MONDAY_10 + 5 * MIN, "person:501")])
+    assert "many_users_one_subject" not in alarms(platform)
+    # with them, the fifth reader raises it
+    audit.append([view(readers[i], MONDAY_10 + 6 * MIN + i, "person:502") for i in range(5)])
+    (raised,) = alarms(platform)["many_users_one_subject"]
+    assert raised["subject"] == "person:502" and raised["evidence"]["users"] == 5  # type: ignore[index]
+    # the first event of a later day forgets what is older than twice the window
+    audit.append([view(readers[0], MONDAY_10 + 3 * DAY, "person:503")])
+    platform.alarm_worker.drain()
+    with platform.engine.connect() as conn:
+        assert [r[0] for r in conn.execute(text("SELECT subject FROM audit_subject"))] == ["person:503"]
+
+
+def test_the_upgrade_fills_the_subject_index_from_the_last_two_days(tmp_path: Path) -> None:
+    """Trails from before the index keep raising the alarm across the upgrade."""
+    import time
+
+    from alembic import command
+
+    from lianfang.audit import Audit
+    from lianfang.audit.alarms import AlarmEngine, UserFacts
+    from lianfang.crypto import create_key_file
+    from lianfang.standard import load_standard
+    from lianfang.store.engine import alembic_config, make_engine, migrate
+    from lianfang.store.schema import build_metadata
+
+    url = f"sqlite:///{(tmp_path / 'old.db').as_posix()}"
+    engine = make_engine(url)
+    cfg = alembic_config(url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0011")
+    metadata = build_metadata(load_standard())
+    audit = Audit(engine, create_key_file(tmp_path / "k.key"), metadata)
+    now = int(time.time() * 1000)
+    audit.append([view(10 + i, now - 3_600_000 + i * MIN, "person:77") for i in range(4)])
+    audit.append([view(20, now - 3 * DAY, "person:77")])  # outside the backfill
+    migrate(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT subject, user_id FROM audit_subject ORDER BY seq")).all()
+    assert rows == [("person:77", 10 + i) for i in range(4)]
+    rules = AlarmEngine(engine, metadata, load_alarm_config(), SH,
+                        lambda uid: UserFacts("investigator", now - 30 * DAY, None, None))
+    (seq,) = audit.append([view(99, now, "person:77")])
+    assert "many_users_one_subject" in rules.observe(seq, view(99, now, "person:77"))
+    engine.dispose()

@@ -2,7 +2,9 @@
 
 Each appended event is offered to every enabled rule (``alarms.yaml``). Rules read the
 trail itself for their windows and baselines, so several server processes see the
-same history. An alarm names its rule, severity, user, subject and the event that
+same history; "many users, one subject" reads ``audit_subject`` instead, an index of
+who read which person that the rule writes as it sees each event (each event is seen
+by the process that appended it) and prunes daily. An alarm names its rule, severity, user, subject and the event that
 raised it, with evidence (counts, thresholds, sequence numbers); a rule raises at
 most one open alarm per user (or subject) per window, so a burst is one alarm.
 
@@ -32,7 +34,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from sqlalchemy import Connection, Engine, MetaData, Table, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, MetaData, Table, and_, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lianfang.audit.event import AuditEvent
 
@@ -122,6 +126,8 @@ class AlarmEngine:
                  user_facts: Callable[[int], UserFacts | None]):
         self.engine = engine
         self.events: Table = metadata.tables["audit_event"]
+        self.subjects: Table = metadata.tables["audit_subject"]
+        self._subjects_pruned: int | None = None
         self.alarms: Table = metadata.tables["audit_alarm"]
         self.cases: Table = metadata.tables["rec_case"]
         self.config = config
@@ -290,14 +296,16 @@ class AlarmEngine:
     def _many_users_one_subject(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
         if not self._data(ev):
             return False
-        e = self.events.c
+        persons = list(dict.fromkeys(self._persons(ev)))[:5]
+        if not persons:
+            return False
         window = p["window_hours"] * 3_600_000
-        for target in self._persons(ev)[:5]:
-            pattern = json.dumps(target)  # targets are stored as a JSON list
-            with self.engine.connect() as conn:
-                users = conn.execute(select(func.count(func.distinct(e.user_id))).where(
-                    e.at_ms > ev.at_ms - window, e.at_ms <= ev.at_ms, e.seq <= seq, e.action.startswith("data."),
-                    e.target.contains(pattern),
+        self._index_subjects(seq, ev, persons, keep_ms=2 * window)
+        s = self.subjects.c
+        for target in persons:
+            with self.engine.connect() as conn:  # the subject index: one range of one subject, not the day
+                users = conn.execute(select(func.count(func.distinct(s.user_id))).where(
+                    s.subject == target, s.at_ms > ev.at_ms - window, s.at_ms <= ev.at_ms, s.seq <= seq,
                 )).scalar_one()  # fmt: skip
             if users >= p["users"] and self._raise(
                 "many_users_one_subject", ev.at_ms, {"users": users, "window_hours": p["window_hours"]},
@@ -305,6 +313,18 @@ class AlarmEngine:
             ):
                 return True
         return False
+
+    def _index_subjects(self, seq: int, ev: AuditEvent, persons: list[str], *, keep_ms: int) -> None:
+        """Note who read which person (``audit_subject``); once a day, forget what is older than ``keep_ms``."""
+        rows = [{"seq": seq, "subject": t[:160], "at_ms": ev.at_ms, "user_id": ev.user_id} for t in persons]
+        with self.engine.begin() as conn:
+            dialect = conn.dialect.name
+            stmt = (sqlite_insert if dialect == "sqlite" else pg_insert)(self.subjects).on_conflict_do_nothing()
+            conn.execute(stmt, rows)  # an event seen twice (a replay) is noted once
+            day = self._day_start(ev.at_ms)
+            if self._subjects_pruned != day:
+                conn.execute(delete(self.subjects).where(self.subjects.c.at_ms < ev.at_ms - keep_ms))
+                self._subjects_pruned = day
 
     def _self_or_family(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
         if not self._data(ev):

@@ -270,6 +270,15 @@ def _add_audit(metadata: MetaData) -> None:
         Index("ix_audit_event_user_id_at_ms", "user_id", "at_ms"),
     )
     Table(
+        "audit_subject",  # who read which person when: the alarm rules' index (derived, kept a few days)
+        metadata,
+        Column("seq", BigId, primary_key=True, autoincrement=False),
+        Column("subject", String(160), primary_key=True),  # person:<record id>
+        Column("at_ms", BigInteger, nullable=False),
+        Column("user_id", BigInteger),
+        Index("ix_audit_subject_subject_at_ms", "subject", "at_ms"),
+    )
+    Table(
         "audit_alarm",  # abnormal operations found in the trail, for auditors to dispose of
         metadata,
         Column("id", BigId, primary_key=True, autoincrement=True),
