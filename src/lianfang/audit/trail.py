@@ -143,6 +143,7 @@ class AuditTrail:
                 log.exception("audit failure hook raised")
         return AuditUnavailable("the audit trail cannot be written; access refused")
 
+
 class _Appender:
     """Appends on a connection of the trail's own, in autocommit mode: one statement per batch.
 
