@@ -3,8 +3,9 @@
 Each appended event is offered to every enabled rule (``alarms.yaml``). Rules read the
 trail itself for their windows and baselines, so several server processes see the
 same history; "many users, one subject" reads ``audit_subject`` instead, an index of
-who read which person that the rule writes as it sees each event (each event is seen
-by the process that appended it) and prunes daily. An alarm names its rule, severity, user, subject and the event that
+who read which person that the alarm thread writes before evaluating the events
+waiting for it, in one transaction (each event is seen by the process that appended
+it), and prunes daily. An alarm names its rule, severity, user, subject and the event that
 raised it, with evidence (counts, thresholds, sequence numbers); a rule raises at
 most one open alarm per user (or subject) per window, so a burst is one alarm.
 
@@ -171,16 +172,27 @@ class AlarmEngine:
 
     def observe(self, seq: int, ev: AuditEvent) -> list[str]:
         """Evaluate every enabled rule for one stored event; returns the rules that raised."""
-        raised = []
-        for rule in RULES:
-            if rule == "audit_failure" or not self.config.on(rule):
-                continue
-            try:
-                if getattr(self, f"_{rule}")(seq, ev, self.config.rules[rule]):
-                    raised.append(rule)
-            except Exception:
-                log.exception("alarm rule %s failed on event %s", rule, seq)
-        return raised
+        return self.observe_many([(seq, ev)])[0]
+
+    def observe_many(self, items: list[tuple[int, AuditEvent]]) -> list[list[str]]:
+        """:meth:`observe` for consecutive events, noting their subjects in one transaction first."""
+        try:
+            self._note_subjects(items)
+        except Exception:
+            log.exception("alarm subject index failed on events %s–%s", items[0][0], items[-1][0])
+        out = []
+        for seq, ev in items:
+            raised = []
+            for rule in RULES:
+                if rule == "audit_failure" or not self.config.on(rule):
+                    continue
+                try:
+                    if getattr(self, f"_{rule}")(seq, ev, self.config.rules[rule]):
+                        raised.append(rule)
+                except Exception:
+                    log.exception("alarm rule %s failed on event %s", rule, seq)
+            out.append(raised)
+        return out
 
     def _data(self, ev: AuditEvent) -> bool:
         return ev.action.startswith("data.") and ev.user_id is not None
@@ -293,16 +305,32 @@ class AlarmEngine:
         return self._raise("protected_person", ev.at_ms, {"outcome": ev.outcome, "target": target},
                            user_id=ev.user_id, subject=target, seq=seq, window_ms=60 * 60_000)
 
+    def _subjects_of(self, ev: AuditEvent) -> list[str]:
+        """The persons a data event names, as the subject index keeps them (the first five)."""
+        return list(dict.fromkeys(self._persons(ev)))[:5] if self._data(ev) else []
+
+    def _note_subjects(self, items: list[tuple[int, AuditEvent]]) -> None:
+        """Note who read which person (``audit_subject``); once a day, forget what is older than twice the
+        rule's window."""
+        if not self.config.on("many_users_one_subject"):
+            return
+        rows = [{"seq": seq, "subject": t[:160], "at_ms": ev.at_ms, "user_id": ev.user_id}
+                for seq, ev in items for t in self._subjects_of(ev)]
+        if not rows:
+            return
+        keep_ms = 2 * self.config.rules["many_users_one_subject"]["window_hours"] * 3_600_000
+        with self.engine.begin() as conn:
+            insert_ = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+            conn.execute(insert_(self.subjects).on_conflict_do_nothing(), rows)  # a replayed event: noted once
+            day = self._day_start(items[-1][1].at_ms)
+            if self._subjects_pruned != day:
+                conn.execute(delete(self.subjects).where(self.subjects.c.at_ms < items[-1][1].at_ms - keep_ms))
+                self._subjects_pruned = day
+
     def _many_users_one_subject(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
-        if not self._data(ev):
-            return False
-        persons = list(dict.fromkeys(self._persons(ev)))[:5]
-        if not persons:
-            return False
         window = p["window_hours"] * 3_600_000
-        self._index_subjects(seq, ev, persons, keep_ms=2 * window)
         s = self.subjects.c
-        for target in persons:
+        for target in self._subjects_of(ev):
             with self.engine.connect() as conn:  # the subject index: one range of one subject, not the day
                 users = conn.execute(select(func.count(func.distinct(s.user_id))).where(
                     s.subject == target, s.at_ms > ev.at_ms - window, s.at_ms <= ev.at_ms, s.seq <= seq,
@@ -313,18 +341,6 @@ class AlarmEngine:
             ):
                 return True
         return False
-
-    def _index_subjects(self, seq: int, ev: AuditEvent, persons: list[str], *, keep_ms: int) -> None:
-        """Note who read which person (``audit_subject``); once a day, forget what is older than ``keep_ms``."""
-        rows = [{"seq": seq, "subject": t[:160], "at_ms": ev.at_ms, "user_id": ev.user_id} for t in persons]
-        with self.engine.begin() as conn:
-            dialect = conn.dialect.name
-            stmt = (sqlite_insert if dialect == "sqlite" else pg_insert)(self.subjects).on_conflict_do_nothing()
-            conn.execute(stmt, rows)  # an event seen twice (a replay) is noted once
-            day = self._day_start(ev.at_ms)
-            if self._subjects_pruned != day:
-                conn.execute(delete(self.subjects).where(self.subjects.c.at_ms < ev.at_ms - keep_ms))
-                self._subjects_pruned = day
 
     def _self_or_family(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
         if not self._data(ev):
@@ -401,12 +417,22 @@ class AlarmWorker:
         self._thread.join()
 
     def _loop(self) -> None:
-        while (item := self._queue.get()) is not None:
+        stop = False
+        while not stop:
+            batch = [self._queue.get()]
+            while batch[-1] is not None and len(batch) < 500:  # what is already waiting, in one go
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            items = [b for b in batch if b is not None]
+            stop = len(items) < len(batch)
             try:
-                self.alarms.observe(*item)
+                if items:
+                    self.alarms.observe_many(items)
             finally:
-                self._queue.task_done()
-        self._queue.task_done()
+                for _ in batch:
+                    self._queue.task_done()
 
 
 __all__ = [
