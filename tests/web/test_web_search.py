@@ -242,6 +242,12 @@ def test_trajectory_refusals_say_why(province: Platform) -> None:
     no_case = inv.get("/trajectories", params={"plate": PLATE, "purpose": "case_investigation"})
     assert no_case.status_code == 403 and "须填写案件编号" in no_case.text
     bad = inv.get("/trajectories", params={"plate": "not-a-plate", **STORY})
-    assert bad.status_code == 400 and 'id="track-error"' in bad.text
+    assert bad.status_code == 400 and 'id="track-error"' in bad.text and "不是有效的号牌号码" in bad.text
     wide = inv.get("/trajectories", params={"plate": PLATE, "since": "2026-01-01", "until": "2026-11-01", **STORY})
-    assert wide.status_code == 400
+    days = province.settings.track_max_days
+    assert wide.status_code == 400 and f"时间范围不能超过 {days} 天" in wide.text  # said in the reader's language
+    garbled = inv.get("/trajectories/person/1", params={"since": "yesterday", **STORY})
+    assert garbled.status_code == 400 and "时间格式应为 ISO 8601" in garbled.text
+    backwards = inv.get("/trajectories", params={"plate": PLATE, "since": "2026-10-02", "until": "2026-10-01",
+                                                 **STORY, "lang": "en"})  # English from here on
+    assert backwards.status_code == 400 and "The start must be before the end." in backwards.text

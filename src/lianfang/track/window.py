@@ -16,7 +16,16 @@ DAY_MS = 86_400_000
 
 
 class WindowError(ValueError):
-    """A window that cannot be used; the message says why and never echoes more than the input's shape."""
+    """A window that cannot be used; the message says why and never echoes more than the input's shape.
+
+    ``code`` names the reason (``window.format``, ``window.reversed``, ``window.too_wide``) so
+    that the web UI can say it in the reader's language; ``max_days`` goes with ``too_wide``.
+    """
+
+    def __init__(self, message: str, code: str, max_days: int | None = None):
+        super().__init__(message)
+        self.code = code
+        self.max_days = max_days
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,8 @@ def parse_time(text: str, tz: ZoneInfo) -> int:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
-        raise WindowError("times are ISO 8601, e.g. 2026-03-01T08:00:00 (read in the platform's zone)") from None
+        raise WindowError("times are ISO 8601, e.g. 2026-03-01T08:00:00 (read in the platform's zone)",
+                          "window.format") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     return int(value.timestamp() * 1000)
@@ -45,9 +55,9 @@ def parse_time(text: str, tz: ZoneInfo) -> int:
 
 def check_window(since_ms: int, until_ms: int, max_days: int) -> Window:
     if until_ms < since_ms:
-        raise WindowError("the window is reversed: since must be before until")
+        raise WindowError("the window is reversed: since must be before until", "window.reversed")
     if until_ms - since_ms > max_days * DAY_MS:
-        raise WindowError(f"the window is wider than {max_days} days; narrow it")
+        raise WindowError(f"the window is wider than {max_days} days; narrow it", "window.too_wide", max_days)
     return Window(since_ms, until_ms)
 
 

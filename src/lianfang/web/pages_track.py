@@ -35,6 +35,13 @@ from lianfang.web.pages_search import access_link, city_label, entity_link, refu
 router = APIRouter(include_in_schema=False)
 
 add_texts({
+    "err_window_format": {"zh": "时间格式应为 ISO 8601，如 2026-03-01T08:00:00（按本平台时区）。",
+                          "en": "Times are ISO 8601, e.g. 2026-03-01T08:00:00 (read in the platform's zone)."},
+    "err_window_reversed": {"zh": "开始时间须早于结束时间。", "en": "The start must be before the end."},
+    "err_window_too_wide": {"zh": "时间范围不能超过 {n} 天，请缩小范围。",
+                            "en": "The window is wider than {n} days; narrow it."},
+    "err_plate": {"zh": "不是有效的号牌号码（GA 36），如 赣A12345。",
+                  "en": "Not a plate number (GA 36), e.g. 赣A12345."},
     "track_title": {"zh": "车辆轨迹", "en": "Vehicle trajectory"},
     "track_help": {
         "zh": "全省各市的过车记录按时间排序连成轨迹。行踪轨迹属敏感数据：须填写用途和案件编号，查询记入审计日志；"
@@ -178,6 +185,13 @@ def _map_data(v: Viewer, tracks: list[tuple[str, list[dict[str, Any]]]], purpose
     }  # fmt: skip
 
 
+def _input_error(v: Viewer, exc: ValueError) -> str:
+    """A refused plate or time window, said in the reader's language."""
+    if isinstance(exc, WindowError):
+        return v.t[f"err_{exc.code.replace('.', '_')}"].format(n=exc.max_days)
+    return v.t["err_plate"]
+
+
 def _masked_cities(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
     return sorted(Counter(r["city"] for r in rows if r["access"] != "allow").items())
 
@@ -200,7 +214,7 @@ def trajectory(v: Viewing, plate: str = "", since: str = "", until: str = "", pu
         payload = v.plat.trajectories.for_plate(v.user, form["plate"], window.since_ms, window.until_ms, wanted,
                                                 now_ms=now_ms(), client=v.client)
     except (InvalidPlate, WindowError) as exc:
-        return v.render("trajectory.html", status=400, error=str(exc), **context)
+        return v.render("trajectory.html", status=400, error=_input_error(v, exc), **context)
     except RequestRefused as exc:
         return v.render("trajectory.html", status=403, error=refusal_message(v, exc.reason), **context)
     except RecordHidden:
@@ -231,7 +245,7 @@ def person_trajectory(record_id: int, v: Viewing, since: str = "", until: str = 
         payload = v.plat.trajectories.for_person(v.user, record_id, window.since_ms, window.until_ms, wanted,
                                                  now_ms=now_ms(), client=v.client)
     except WindowError as exc:
-        return v.render("trajectory_person.html", status=400, error=str(exc), **context)
+        return v.render("trajectory_person.html", status=400, error=_input_error(v, exc), **context)
     except RequestRefused as exc:
         return v.render("trajectory_person.html", status=403, error=refusal_message(v, exc.reason), **context)
     except RecordHidden:
