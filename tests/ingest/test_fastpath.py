@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -70,22 +71,27 @@ def test_duplicates_across_chunks_are_found_by_the_writer(
     assert len(notes) == 60 and all(rid is not None for rid, _ in notes)
 
 
+def failing_at(call: int, real: Callable[..., None]) -> Callable[..., None]:
+    """``bulk_insert`` that raises on its ``call``-th call and stores as usual otherwise."""
+    calls = 0
+
+    def failing(*args: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == call:
+            raise RuntimeError("disk on fire")
+        real(*args)
+
+    return failing
+
+
 def test_writer_error_surfaces_in_the_caller(
     ingestor: Ingestor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ingestor.settings.ingest_chunk_size = 10
     ingestor.settings.ingest_commit_rows = 10  # each chunk its own transaction
-    calls = 0
     real = writer_mod.bulk_insert
-
-    def failing(*args: object) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            raise RuntimeError("disk on fire")
-        real(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(writer_mod, "bulk_insert", failing)
+    monkeypatch.setattr(writer_mod, "bulk_insert", failing_at(2, real))
     with pytest.raises(RuntimeError, match="disk on fire"):
         ingestor.ingest([sighting_csv(tmp_path / "kk_x.csv", 100)])
     table = ingestor.table("rec_sighting")
@@ -103,17 +109,8 @@ def test_a_failure_inside_a_multi_chunk_transaction_leaves_an_exact_checkpoint(
     ingestor.settings.ingest_chunk_size = 10
     ingestor.settings.ingest_commit_rows = 1000
     source = sighting_csv(tmp_path / "kk_y.csv", 100)
-    calls = 0
     real = writer_mod.bulk_insert
-
-    def failing(*args: object) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 6:
-            raise RuntimeError("disk on fire")
-        real(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(writer_mod, "bulk_insert", failing)
+    monkeypatch.setattr(writer_mod, "bulk_insert", failing_at(6, real))
     with pytest.raises(RuntimeError, match="disk on fire"):
         ingestor.ingest([source])
     table, files = ingestor.table("rec_sighting"), ingestor.table("ingest_file")

@@ -115,6 +115,12 @@ def last_event(platform: Platform) -> dict[str, object]:
     return dict(row._mapping)
 
 
+def id_in_clear(role: Role, level: Level, own: bool, state: str) -> bool:
+    """The citizen ID (a sensitive field) is in clear only where sensitive data is readable."""
+    field_level = level if level.rank >= Level.SENSITIVE.rank else Level.SENSITIVE
+    return expected(role, field_level, own, state)[0] is Effect.ALLOW
+
+
 def check_view(platform: Platform, client: TestClient, uid: int, role: Role, level: Level, own: bool, state: str,
                rid: int) -> str | None:
     """Read the record; the answer and its audit event must be what the oracle says."""
@@ -129,9 +135,7 @@ def check_view(platform: Platform, client: TestClient, uid: int, role: Role, lev
         body = res.json()
         ok = res.status_code == 200 and body["access"] == effect.value and body["reason"] == reason
         ok = ok and ev["outcome"] == effect.value
-        # the citizen ID (a sensitive field) is in clear only where sensitive data is readable
-        field_level = level if level.rank >= Level.SENSITIVE.rank else Level.SENSITIVE
-        clear = expected(role, field_level, own, state)[0] is Effect.ALLOW
+        clear = id_in_clear(role, level, own, state)
         ok = ok and (("citizen_id" in body["values"]) == clear)
         if effect is Effect.MASK:
             ok = ok and "*" in body["masked"].get("citizen_id", "*") and not body["values"].get("phone")
@@ -161,8 +165,7 @@ def check_search(platform: Platform, client: TestClient, uid: int, role: Role, l
         ok = res.status_code == 200 and len(items) == int(shown) and persons["withheld"] == int(not shown)
         if shown:
             item = items[0]
-            field_level = level if level.rank >= Level.SENSITIVE.rank else Level.SENSITIVE
-            clear = expected(role, field_level, own, state)[0] is Effect.ALLOW
+            clear = id_in_clear(role, level, own, state)
             ok = ok and item["access"] == effect.value and item["reason"] == reason
             ok = ok and (item["values"].get("citizen_id") == citizen_id) == clear
             if not clear:
@@ -192,8 +195,7 @@ def check_export(platform: Platform, client: TestClient, uid: int, role: Role, l
         ok = res.status_code == 200 and len(rows) == int(shown)
         ok = ok and res.headers["x-lianfang-withheld"] == str(int(not shown))
         if shown:
-            field_level = level if level.rank >= Level.SENSITIVE.rank else Level.SENSITIVE
-            clear = expected(role, field_level, own, state)[0] is Effect.ALLOW
+            clear = id_in_clear(role, level, own, state)
             ok = ok and rows[0]["access"] == effect.value and (rows[0]["citizen_id"] == citizen_id) == clear
             if not clear:
                 ok = ok and citizen_id not in res.text and (rows[0]["citizen_id"] in ("", None)

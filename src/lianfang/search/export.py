@@ -10,12 +10,20 @@ standard's order, then the lineage of readable rows.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from lianfang.access.csvtext import csv_text
 from lianfang.access.projection import LINEAGE
 from lianfang.standard.model import Category
+
+if TYPE_CHECKING:
+    from lianfang.identity.directory import User
+    from lianfang.policy.decision import Purpose
+    from lianfang.search.engine import Searcher
+    from lianfang.search.recognise import QueryKind
 
 FIRST = ("access", "city_code", "classification", "id")
 
@@ -45,4 +53,37 @@ def file_name(category: str, at: datetime) -> str:
     return f"search-{category}-{at.strftime('%Y%m%d-%H%M')}.csv"
 
 
-__all__ = ["FIRST", "file_name", "header", "search_csv"]
+@dataclass(frozen=True)
+class SearchExport:
+    """One category of a search as a file, and what it holds."""
+
+    text: str
+    file_name: str
+    rows: int
+    total: int  # matching records, whatever the reader may see
+    withheld: int  # matches the reader may not see even as masked hits (not in the file)
+    truncated: bool  # more matches than the export maximum
+
+
+def export_search(searcher: Searcher, user: User, text: str, purpose: Purpose, *, category: str, limit: int,
+                  now_ms: int, tz: ZoneInfo, client: str | None = None,
+                  kind: QueryKind | None = None) -> SearchExport:
+    """Search ``category`` for ``text`` (newest and best first, at most ``limit`` rows) and render the file.
+
+    Audited by the search as one ``data.export`` event; raises what :meth:`Searcher.search` raises.
+    """
+    result = searcher.search(user, text, purpose, now_ms=now_ms, client=client, kind=kind, category=category,
+                             page=1, size=limit, action="data.export",
+                             detail={"format": "csv", "category": category})
+    group = next((g for g in result.groups if g.category == category), None)
+    items = group.items if group is not None else []
+    at = datetime.fromtimestamp(now_ms / 1000, tz)
+    return SearchExport(
+        text=search_csv(searcher.targets.standard.category(category), items), file_name=file_name(category, at),
+        rows=len(items), total=group.total if group is not None else 0,
+        withheld=group.withheld if group is not None else 0,
+        truncated=group is not None and group.total > limit,
+    )
+
+
+__all__ = ["FIRST", "SearchExport", "export_search", "file_name", "header", "search_csv"]

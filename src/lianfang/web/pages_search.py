@@ -10,7 +10,7 @@ hit with "request access", or only counted; the services write the audit trail.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,7 +24,7 @@ from lianfang.platform import Platform
 from lianfang.policy.decision import Purpose
 from lianfang.search import Unrecognised
 from lianfang.search.entities import ENTITY_CATEGORIES
-from lianfang.search.export import file_name, search_csv
+from lianfang.search.export import export_search
 from lianfang.web.i18n import add_labels, add_texts
 from lianfang.web.page import Posting, Viewer, Viewing, forbid, reads_data
 from lianfang.web.pages_access import request_link
@@ -312,12 +312,10 @@ def search_export(
     form = _form(v, q=q, purpose=purpose, case_no=case_no.strip(), purpose_text=purpose_text, category=category)
     if category not in v.plat.standard.categories or not q.strip():
         return _search_page(v, form, status=422, error=v.t["err_invalid"])
-    wanted = Purpose(purpose, purpose_text, case_no.strip() or None)
     try:
-        result = v.plat.searcher.search(
-            v.user, q, wanted, now_ms=now_ms(), client=v.client, category=category, page=1,
-            size=v.plat.settings.search_export_max_rows, action="data.export",
-            detail={"format": "csv", "category": category},
+        export = export_search(
+            v.plat.searcher, v.user, q, Purpose(purpose, purpose_text, case_no.strip() or None), category=category,
+            limit=v.plat.settings.search_export_max_rows, now_ms=now_ms(), tz=v.plat.tz, client=v.client,
         )  # fmt: skip
     except Unrecognised as exc:
         return _search_page(v, form, status=422, error=v.t["query_unrecognised"], error_detail=str(exc))
@@ -325,11 +323,8 @@ def search_export(
         return _search_page(v, form, status=403, error=refusal_message(v, exc.reason))
     except AuditUnavailable:
         return _search_page(v, form, status=503, error=v.t["err_audit"])
-    items = next((g.items for g in result.groups if g.category == category), [])
-    at = datetime.fromtimestamp(now_ms() / 1000, v.plat.tz)
-    return Response(search_csv(v.plat.standard.category(category), items).encode("utf-8"),
-                    media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{file_name(category, at)}"'})
+    return Response(export.text.encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{export.file_name}"'})
 
 
 def _seen_window(plat: Platform, groups: list[dict[str, Any]]) -> dict[str, str]:

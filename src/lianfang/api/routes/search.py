@@ -8,7 +8,6 @@ blind-index digest. GET serves plates, case numbers and device IDs (links, bookm
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
@@ -25,7 +24,7 @@ from lianfang.platform import Platform
 from lianfang.policy.decision import Purpose
 from lianfang.search import QueryKind, Unrecognised
 from lianfang.search.entities import ENTITY_CATEGORIES
-from lianfang.search.export import file_name, search_csv
+from lianfang.search.export import export_search
 
 router = APIRouter(tags=["search"])
 
@@ -74,12 +73,11 @@ def search_export(body: ExportRequest, who: Reader, plat: PlatformDep) -> Respon
     rows left out and counted in ``X-Lianfang-Withheld``); audited as ``data.export`` with its row count."""
     if body.category not in plat.standard.categories:
         raise HTTPException(400, f"unknown category {body.category!r}")
-    limit = plat.settings.search_export_max_rows
     try:
-        result = plat.searcher.search(
-            who.user, body.q, Purpose(body.purpose, body.purpose_text, body.case_no.strip() or None),
-            now_ms=now_ms(), client=who.client, kind=body.kind, category=body.category, page=1, size=limit,
-            action="data.export", detail={"format": body.format, "category": body.category},
+        export = export_search(
+            plat.searcher, who.user, body.q, Purpose(body.purpose, body.purpose_text, body.case_no.strip() or None),
+            category=body.category, limit=plat.settings.search_export_max_rows, now_ms=now_ms(), tz=plat.tz,
+            client=who.client, kind=body.kind,
         )  # fmt: skip
     except Unrecognised as exc:
         raise HTTPException(400, {"reason": exc.code, "message": str(exc)}) from None
@@ -87,16 +85,12 @@ def search_export(body: ExportRequest, who: Reader, plat: PlatformDep) -> Respon
         raise refusal(exc) from None
     except AuditUnavailable:
         raise audit_down() from None
-    group = next((g for g in result.groups if g.category == body.category), None)
-    items = group.items if group is not None else []
-    text = search_csv(plat.standard.category(body.category), items)
-    at = datetime.fromtimestamp(now_ms() / 1000, plat.tz)
-    return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="{file_name(body.category, at)}"',
-        "X-Lianfang-Rows": str(len(items)),
-        "X-Lianfang-Total": str(group.total if group is not None else 0),
-        "X-Lianfang-Withheld": str(group.withheld if group is not None else 0),
-        "X-Lianfang-Truncated": "1" if group is not None and group.total > limit else "0",
+    return Response(export.text.encode("utf-8"), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{export.file_name}"',
+        "X-Lianfang-Rows": str(export.rows),
+        "X-Lianfang-Total": str(export.total),
+        "X-Lianfang-Withheld": str(export.withheld),
+        "X-Lianfang-Truncated": "1" if export.truncated else "0",
     })
 
 
