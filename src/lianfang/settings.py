@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     ingest_chunk_size: int = Field(
         20000, ge=1, description="Records read, checked and stored as one chunk during ingestion."
     )
+    ingest_defer_indexes_rows: int = Field(
+        100_000, ge=0, description="A file expected to add at least this many records, and at least as many as "
+        "its table holds, is loaded without the table's secondary indexes, which are built once at its end "
+        "(much faster than keeping them up to date row by row); 0 keeps them live always."
+    )
     ingest_commit_rows: int = Field(
         200_000, ge=1, description="Most records one ingestion transaction stores: whole chunks are committed "
         "together while the next is already waiting (a kill -9 redoes at most this many)."

@@ -57,6 +57,8 @@ def ingest(
     )
     with Progress(*columns, console=console, disable=as_json, transient=True) as bar:
         tasks: dict[str, TaskID] = {}
+        if not as_json:
+            ingestor.on_index = lambda index, table: console.print(f"building index {index} on {table} …")
 
         def progress(name: str, done: int, total: int) -> None:
             if name not in tasks:

@@ -88,6 +88,10 @@ def serve(
         if client_cert:
             options |= {"ssl_ca_certs": str(folder / "ca.pem"), "ssl_cert_reqs": ssl.CERT_REQUIRED}
     scheme = "https" if tls else "http"
+    app = create_app(plat)
+    # a bulk load that died leaves its table's secondary indexes to be built (store/indexes.py)
+    app.state.ingestor.on_index = lambda index, table: console.print(f"building index {index} on {table} …")
+    app.state.ingestor.restore_indexes()
     console.print(f"serving {scheme}://{bind}:{port or plat.settings.port}/")
-    run_server(create_app(plat), host=bind, port=port or plat.settings.port, log_level="info", access_log=False,
+    run_server(app, host=bind, port=port or plat.settings.port, log_level="info", access_log=False,
                log_config=_log_config(), **options)

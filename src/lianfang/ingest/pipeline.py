@@ -40,6 +40,7 @@ from lianfang.ingest.writer import ChunkJob, ChunkWriter, StoredHook, Target
 from lianfang.settings import Settings
 from lianfang.standard import Standard
 from lianfang.store.codec import RecordCodec
+from lianfang.store.indexes import OnIndex, restore, set_aside, worth_deferring
 from lianfang.store.mapping_registry import register_mapping
 from lianfang.store.schema import build_metadata, record_table_name
 
@@ -116,6 +117,8 @@ class Ingestor:
             max_xlsx_ratio=settings.max_xlsx_ratio,
         )
         self._codecs: dict[str, RecordCodec] = {}
+        #: told of each secondary index as it is built (the CLI prints it)
+        self.on_index: OnIndex | None = None
 
     def table(self, name: str) -> Table:
         return self.metadata.tables[name]
@@ -167,6 +170,7 @@ class Ingestor:
         progress: Progress | None = None,
     ) -> BatchResult:
         started = time.perf_counter()
+        self.restore_indexes()
         result = BatchResult(batch_id=self.start_batch(origin))
         try:
             for path, name, explicit in expand_paths(paths):
@@ -218,6 +222,26 @@ class Ingestor:
                 if self._interrupt(conn, int(r.id), now, heartbeat_at=r.heartbeat_at, check_heartbeat=True):
                     marked.append(int(r.id))
         return marked
+
+    def restore_indexes(self) -> list[str]:
+        """Build the secondary indexes a bulk load set aside and did not get to build (its run died).
+
+        Tables a live run is loading right now are left to that run (see
+        :mod:`lianfang.store.indexes`). Answers the names of the indexes built.
+        """
+        f = self.table("ingest_file")
+        now = now_ms()
+        with self.engine.connect() as conn:
+            running = conn.execute(
+                select(f.c.category, f.c.owner, f.c.heartbeat_at).where(f.c.status == "running")
+            ).all()
+        loading = {r.category for r in running if self._alive(r.owner, r.heartbeat_at, now)}
+        tables = [
+            self.table(record_table_name(name))
+            for name in self.standard.categories
+            if name not in loading and record_table_name(name) in self.metadata.tables
+        ]
+        return restore(self.engine, tables, self.on_index)
 
     def _interrupt(
         self,
@@ -486,18 +510,44 @@ class Ingestor:
             on_stored=self.on_stored,
         )
         writer = ChunkWriter(self.engine, target, res, commit_rows=self.settings.ingest_commit_rows)
+        aside: bool | None = None  # decided on the first chunk, before the writer has any
+        finished = False
         try:
-            beat = (lambda: self._beat(state)) if res.resumed_from else None
-            for job in self._jobs(path, feed, transformer, builder, res.resumed_from, beat):
-                writer.submit(job)
-                if progress:
-                    progress(res.name, min(writer.committed_bytes, size), size)
-        except BaseException:
-            writer.close(reraise=False)  # chunks already queued are complete: store them
-            raise
-        writer.close()
+            try:
+                beat = (lambda: self._beat(state)) if res.resumed_from else None
+                for job in self._jobs(path, feed, transformer, builder, res.resumed_from, beat):
+                    if aside is None:
+                        aside = self._set_aside(target.table, job, size, res.resumed_from)
+                    writer.submit(job)
+                    if progress:
+                        progress(res.name, min(writer.committed_bytes, size), size)
+            except BaseException:
+                writer.close(reraise=False)  # chunks already queued are complete: store them
+                raise
+            writer.close()
+            finished = True
+        finally:
+            if aside:
+                self._restore_after_load(target.table, raising=finished)
         if progress:
             progress(res.name, size, size)
+
+    def _set_aside(self, table: Table, first: ChunkJob, size: int, skip: int) -> bool:
+        """Before the file's first chunk: set the table's secondary indexes aside if worth it."""
+        if first.done_bytes <= 0:
+            return False
+        expected = size * first.last_position // first.done_bytes - skip  # records still to come
+        with self.engine.connect() as conn:
+            worth = worth_deferring(conn, table, expected, self.settings.ingest_defer_indexes_rows)
+        return bool(worth and set_aside(self.engine, table))
+
+    def _restore_after_load(self, table: Table, *, raising: bool) -> None:
+        """Build the indexes set aside; after a failure, quietly (the next start builds them)."""
+        try:
+            restore(self.engine, [table], self.on_index)
+        except Exception:
+            if raising:
+                raise
 
     def _jobs(
         self,

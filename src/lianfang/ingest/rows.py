@@ -58,11 +58,47 @@ class _Source:
         self.lines.append("    " * indent + line)
 
 
+#: Distinct source texts remembered per field before the memo starts afresh.
+MEMO_LIMIT = 1 << 15
+_BAD = object()  # memo value: the text has a problem (the Transformer reports which)
+_MISS = object()
+
+
+def _resolver(rule: Rule, memo: dict[str | None, object]) -> Callable[[str | None], object]:
+    """The rule's whole treatment of one source text (strip, default, value map, normalise), remembered.
+
+    Answers the value, ``None`` for an empty optional field, or ``_BAD``. Pure types
+    only: the answer depends on the text alone, so a repeated device ID, code or
+    plate costs one dict look-up. The memo is emptied when it reaches
+    :data:`MEMO_LIMIT` entries, so memory stays bounded whatever the file.
+    """
+    _target, _single, _sources, _join, _const, vmap, default, normalise, required = rule
+
+    def resolve(text: str | None) -> object:
+        t = text.strip() if text else None
+        if not t:
+            t = default
+        value: object
+        if t is None:
+            value = _BAD if required else None
+        else:
+            if vmap is not None:
+                t = vmap.get(t, t)
+            try:
+                value = normalise(t)
+            except InvalidValue:
+                value = _BAD
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        memo[text] = value
+        return value
+
+    return resolve
+
+
 def _rule_code(src: _Source, i: int, rule: Rule, ftype: str) -> None:
     """Lines setting ``v{i}`` from the record, or returning None on a problem."""
     _target, single, sources, join, const, vmap, default, normalise, required = rule
-    f = src.bind(f"_f{i}", normalise)
-    m = src.bind(f"_m{i}", vmap) if vmap is not None else None
     if const is not None and ftype not in _TEMPORAL:
         # A constant of a pure (non-temporal) type normalises the same every time.
         text: str | None = const.strip() or default
@@ -82,17 +118,29 @@ def _rule_code(src: _Source, i: int, rule: Rule, ftype: str) -> None:
         src.add(f"t = raw.get({src.bind(f'_s{i}', single)})")
     else:
         src.add(f"t = {src.bind(f'_j{i}', _joiner(sources, join))}(raw)")
+    if ftype not in _TEMPORAL:
+        memo: dict[str | None, object] = {}
+        m = src.bind(f"_memo{i}", memo)
+        src.add(f"v{i} = {m}.get(t, _MISS)")
+        src.add(f"if v{i} is _MISS:")
+        src.add(f"v{i} = {src.bind(f'_r{i}', _resolver(rule, memo))}(t)", 2)
+        src.add(f"if v{i} is _BAD:")
+        src.add("return None", 2)
+        return
+    # times are nearly all distinct: remembering them would only cost
+    f = src.bind(f"_f{i}", normalise)
+    m2 = src.bind(f"_m{i}", vmap) if vmap is not None else None
     src.add("if t:")
     src.add("t = t.strip()", 2)
     src.add("if t:")
-    if m:
-        src.add(f"t = {m}.get(t, t)", 2)
+    if m2:
+        src.add(f"t = {m2}.get(t, t)", 2)
     src.add(f"v{i} = {f}(t)", 2)
     src.add("else:")
     if default is not None:
         src.add(f"t = {src.bind(f'_d{i}', default)}", 2)
-        if m:
-            src.add(f"t = {m}.get(t, t)", 2)
+        if m2:
+            src.add(f"t = {m2}.get(t, t)", 2)
         src.add(f"v{i} = {f}(t)", 2)
     elif required:
         src.add("return None", 2)
@@ -148,7 +196,7 @@ def compile_row_builder(transformer: Transformer, codec: RecordCodec) -> BuildRo
         parts.append(f'"" if v{i} is None else {expr}')
     src.add(f"return [{', '.join(cells)}], ({''.join(s + ', ' for s in secrets)}), "
             f"_sep.join(({''.join(p + ', ' for p in parts)}))")
-    src.bound.update(_text=codec.key_text, _sep=_KEY_SEP, InvalidValue=InvalidValue)
+    src.bound.update(_text=codec.key_text, _sep=_KEY_SEP, InvalidValue=InvalidValue, _MISS=_MISS, _BAD=_BAD)
     params = ", ".join(f"{name}={name}" for name in src.bound)
     source = f"def build(raw, {params}):\n" + "\n".join(src.lines) + "\n"
     namespace: dict[str, Any] = dict(src.bound)
