@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     ingest_chunk_size: int = Field(
         20000, ge=1, description="Records read, checked and stored as one chunk during ingestion."
     )
+    ingest_workers: int = Field(
+        -1, ge=-1, description="Processes that build the chunks of a big file while this one stores them: "
+        "-1 picks one per CPU (at most 4; none on a single CPU), 0 builds them in this process."
+    )
+    ingest_parallel_min_bytes: int = Field(
+        8 * 1024 * 1024, ge=0, description="Files at least this big are built by the ingest_workers processes; "
+        "smaller ones in this process (starting workers costs about a second)."
+    )
     ingest_defer_indexes_rows: int = Field(
         100_000, ge=0, description="A file expected to add at least this many records, and at least as many as "
         "its table holds, is loaded without the table's secondary indexes, which are built once at its end "

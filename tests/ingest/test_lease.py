@@ -161,14 +161,14 @@ def test_a_run_whose_file_was_taken_over_stops_and_reports_busy(
     ingestor: Ingestor, platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A holder that went quiet too long loses its file to another run; it must not write over that run."""
-    import lianfang.ingest.pipeline as pipeline
+    import lianfang.ingest.chunks as chunks
 
     path = sighting_csv(tmp_path / "kk_1.csv", N, bad_every=BAD_EVERY)
     held_batch = interrupted_run(ingestor, path, owner=dead_owner(), heartbeat_at=now_ms())
     slow = Ingestor(engine=ingestor.engine, standard=ingestor.standard, keyring=platform.keyring,
                     settings=ingestor.settings.model_copy(update={"ingest_lease_stale_s": 0.001}),
                     mappings=ingestor.mappings)
-    monkeypatch.setattr(pipeline, "_BEAT_EVERY", 100)  # look at the heartbeat clock often while re-reading
+    monkeypatch.setattr(chunks, "_BEAT_EVERY", 100)  # look at the heartbeat clock often while re-reading
     files = ingestor.table("ingest_file")
     beat = slow._beat
 

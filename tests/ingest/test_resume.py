@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from lianfang.ingest.lease import current_owner
 from lianfang.ingest.pipeline import Ingestor
@@ -24,11 +24,43 @@ from .conftest import SIGHTING_MAPPING, sighting_csv
 
 N = 40_000
 BAD_EVERY = 97
+SECONDARY = {"ix_rec_sighting_device_id_passed_at", "ix_rec_sighting_plate_no_passed_at"}
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (Linux ``/proc``)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+#: in-process, or with worker processes building the chunks and the indexes set aside
+#: (the killed run leaves them missing; the run that resumes builds them)
+MODES = {
+    "one process": {},
+    "workers": {"LIANFANG_INGEST_WORKERS": "2", "LIANFANG_INGEST_PARALLEL_MIN_BYTES": "0",
+                "LIANFANG_INGEST_DEFER_INDEXES_ROWS": "1000"},
+}
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("mode", sorted(MODES))
 def test_kill_minus_nine_then_resume(
-    ingestor: Ingestor, settings: Settings, tmp_path: Path
+    ingestor: Ingestor, settings: Settings, tmp_path: Path, mode: str
 ) -> None:
     source = sighting_csv(tmp_path / "kk_big.csv", N, bad_every=BAD_EVERY)
     mapping = tmp_path / "kk.yaml"
@@ -39,6 +71,7 @@ def test_kill_minus_nine_then_resume(
         "LIANFANG_DATABASE_URL": settings.resolved_database_url(),
         "LIANFANG_INGEST_CHUNK_SIZE": "500",
         "LIANFANG_INGEST_COMMIT_ROWS": "1500",  # up to three chunks per transaction, as large files do
+        **MODES[mode],
     }
     proc = subprocess.Popen(
         [
@@ -68,10 +101,17 @@ def test_kill_minus_nine_then_resume(
         assert proc.poll() is None, (
             f"ingest ended before it could be killed: {proc.stderr.read()!r}"
         )  # type: ignore[union-attr]
+        workers = _children(proc.pid)
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
+    if mode == "workers":
+        assert workers  # (and the resource tracker) — they end by themselves once their caller is gone
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(map(_running, workers)):
+            time.sleep(0.1)
+        assert not [pid for pid in workers if _running(pid)]
     batches = ingestor.table("ingest_batch")
     killed_owner = f"{current_owner().rpartition(':')[0]}:{proc.pid}"
     with ingestor.engine.connect() as conn:
@@ -81,6 +121,10 @@ def test_kill_minus_nine_then_resume(
     assert row["owner"] == killed_owner and row["heartbeat_at"] is not None
     assert (killed["status"], killed["owner"], killed["finished_at"]) == ("running", killed_owner, None)
 
+    rec = ingestor.table("rec_sighting")
+    if mode == "workers":
+        assert not {ix["name"] for ix in inspect(ingestor.engine).get_indexes(rec.name)} & SECONDARY
+        ingestor.settings.ingest_workers, ingestor.settings.ingest_parallel_min_bytes = 2, 0
     before = int(time.time() * 1000)
     batch = ingestor.ingest([source], mapping=ingestor.mappings[1])
     result = batch.files[0]
@@ -99,7 +143,8 @@ def test_kill_minus_nine_then_resume(
         bad,
         0,
     )
-    rec, quarantine = ingestor.table("rec_sighting"), ingestor.table("quarantine")
+    assert {ix["name"] for ix in inspect(ingestor.engine).get_indexes(rec.name)} >= SECONDARY
+    quarantine = ingestor.table("quarantine")
     with ingestor.engine.connect() as conn:
         stored = conn.execute(
             select(func.count(), func.count(func.distinct(rec.c.position))).select_from(rec)

@@ -53,6 +53,10 @@ class KeyRing:
         # Snapshot so later mutation of the caller's dict cannot change the ring.
         object.__setattr__(self, "masters", MappingProxyType(dict(self.masters)))
 
+    def __reduce__(self) -> tuple[type[KeyRing], tuple[int, dict[int, bytes]]]:
+        """Pickles as its versions (for ingestion's worker processes, over a local pipe)."""
+        return KeyRing, (self.current, dict(self.masters))
+
     def derive(self, purpose: str, version: int | None = None) -> bytes:
         """Return the 16-byte key for ``purpose`` under master ``version`` (default current).
 

@@ -14,19 +14,64 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from lianfang.crypto import BlindIndex, FieldCipher, sm3_hasher
-from lianfang.ingest.mapping import Feed
-from lianfang.ingest.readers import RawRecord
+from lianfang.ingest.mapping import Feed, MappingError
+from lianfang.ingest.readers import Limits, RawRecord, open_reader
 from lianfang.ingest.rows import Built, compile_row_builder
-from lianfang.ingest.transform import Problem, Transformer
+from lianfang.ingest.transform import Problem, Transformer, missing_columns
 from lianfang.ingest.writer import ChunkJob
 from lianfang.store.codec import RecordCodec
+
+_BEAT_EVERY = 4096  # records skipped on resume between looks at the heartbeat clock
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def read_chunks(
+    path: Path,
+    feed: Feed,
+    transformer: Transformer,
+    limits: Limits,
+    chunk_size: int,
+    skip: int = 0,
+    beat: Callable[[], None] | None = None,
+    beat_s: float = 30.0,
+) -> Iterator[tuple[list[RawRecord], int]]:
+    """The file's records after record ``skip`` in chunks, each with the source bytes read up to its end.
+
+    Raises :class:`MappingError` at the first record of a fixed-header file that lacks
+    a column the mapping reads. ``beat`` keeps the lease (every ``beat_s`` seconds)
+    while re-reading up to ``skip``. Every worker process cuts the same chunks
+    (:mod:`lianfang.ingest.parallel`).
+    """
+    chunk: list[RawRecord] = []
+    done_bytes = 0
+    checked_header = False
+    last_beat = time.monotonic()
+    for rec in open_reader(path, feed.reader, limits):
+        done_bytes += len(rec.raw) + 1
+        if not checked_header and rec.problem is None and feed.reader.format in ("csv", "xlsx"):
+            missing = missing_columns(transformer, set(rec.fields))
+            if missing:
+                raise MappingError(f"{path.name}: columns {missing} named by the mapping are not in the file")
+            checked_header = True
+        if rec.position <= skip:
+            if beat is not None and rec.position % _BEAT_EVERY == 0 and time.monotonic() - last_beat > beat_s:
+                beat()
+                last_beat = time.monotonic()
+            continue
+        chunk.append(rec)
+        if len(chunk) >= chunk_size:
+            yield chunk, done_bytes
+            chunk = []
+    if chunk:
+        yield chunk, done_bytes
 
 
 class ChunkBuilder:
@@ -171,4 +216,4 @@ class ChunkBuilder:
         ]
 
 
-__all__ = ["ChunkBuilder", "now_ms"]
+__all__ = ["ChunkBuilder", "now_ms", "read_chunks"]

@@ -30,12 +30,13 @@ from sqlalchemy import ColumnElement, Connection, Engine, Table, func, insert, s
 from sqlalchemy.exc import IntegrityError
 
 from lianfang.crypto import BlindIndex, FieldCipher, KeyRing
-from lianfang.ingest.chunks import ChunkBuilder, now_ms
+from lianfang.ingest.chunks import ChunkBuilder, now_ms, read_chunks
 from lianfang.ingest.lease import LeaseLost, current_owner, describe, holder_alive
 from lianfang.ingest.mapping import Feed, Mapping, MappingError, find_feed
-from lianfang.ingest.readers import HostileInput, Limits, RawRecord, check_file, open_reader
+from lianfang.ingest.parallel import FileWork, ParallelChunks, auto_workers
+from lianfang.ingest.readers import HostileInput, Limits, check_file
 from lianfang.ingest.results import BatchResult, FileResult
-from lianfang.ingest.transform import Transformer, missing_columns
+from lianfang.ingest.transform import Transformer
 from lianfang.ingest.writer import ChunkJob, ChunkWriter, StoredHook, Target
 from lianfang.settings import Settings
 from lianfang.standard import Standard
@@ -61,7 +62,6 @@ Progress = Callable[[str, int, int], None]
 #: What a file row left ``running`` by a dead run says once its batch reads interrupted.
 INTERRUPTED_FILE = "interrupted: the run that held it stopped; ingest the same file again to resume"
 
-_BEAT_EVERY = 4096  # records skipped on resume between looks at the heartbeat clock
 
 
 def _same(column: ColumnElement[int], value: int | None) -> ColumnElement[bool]:
@@ -108,6 +108,7 @@ class Ingestor:
         self.mappings = list(mappings)
         self.tz = ZoneInfo(settings.timezone)
         self.now = now
+        self.keyring = keyring
         self.cipher = FieldCipher(keyring)
         self.blind = BlindIndex(keyring)
         self.metadata = build_metadata(standard)
@@ -334,7 +335,7 @@ class Ingestor:
             return res
         transformer = Transformer(feed, self.standard, tz=self.tz, now=self.now)
         try:
-            self._run(path, feed, transformer, state, size, progress)
+            self._run(path, owner, feed, transformer, state, size, progress)
         except HostileInput as exc:
             res.status, res.error, res.reason = "refused", str(exc), exc.reason
         except MappingError as exc:
@@ -479,13 +480,14 @@ class Ingestor:
     def _run(
         self,
         path: Path,
+        owner: Mapping,
         feed: Feed,
         transformer: Transformer,
         state: _FileState,
         size: int,
         progress: Progress | None,
     ) -> None:
-        """Read and prepare chunks here; a :class:`ChunkWriter` thread stores them in order."""
+        """Build the chunks (here, or in worker processes for a big file); a :class:`ChunkWriter` thread stores them."""
         res = state.result
         builder = ChunkBuilder(
             feed=feed,
@@ -512,10 +514,23 @@ class Ingestor:
         writer = ChunkWriter(self.engine, target, res, commit_rows=self.settings.ingest_commit_rows)
         aside: bool | None = None  # decided on the first chunk, before the writer has any
         finished = False
+        beat = (lambda: self._beat(state)) if res.resumed_from else None
+        workers = self._workers_for(size)
+        parallel: ParallelChunks | None = None
+        jobs: Iterable[ChunkJob]
+        if workers:
+            work = FileWork(
+                path=path, mapping=owner, feed=owner.feeds.index(feed), standard=self.standard,
+                keyring=self.keyring, timezone=self.settings.timezone, now=self.now, limits=self.limits,
+                chunk_size=self.settings.ingest_chunk_size, skip=res.resumed_from, file_id=state.file_id,
+                batch_id=state.batch_id, city_code=res.city_code,
+            )  # fmt: skip
+            jobs = parallel = ParallelChunks(work, workers, beat=beat, beat_s=self.settings.ingest_lease_stale_s / 4)
+        else:
+            jobs = self._jobs(path, feed, transformer, builder, res.resumed_from, beat)
         try:
             try:
-                beat = (lambda: self._beat(state)) if res.resumed_from else None
-                for job in self._jobs(path, feed, transformer, builder, res.resumed_from, beat):
+                for job in jobs:
                     if aside is None:
                         aside = self._set_aside(target.table, job, size, res.resumed_from)
                     writer.submit(job)
@@ -527,10 +542,19 @@ class Ingestor:
             writer.close()
             finished = True
         finally:
+            if parallel is not None:
+                parallel.close()
             if aside:
                 self._restore_after_load(target.table, raising=finished)
         if progress:
             progress(res.name, size, size)
+
+    def _workers_for(self, size: int) -> int:
+        """Worker processes for a file of ``size`` bytes (0: build the chunks here)."""
+        if size < self.settings.ingest_parallel_min_bytes:
+            return 0
+        wanted = self.settings.ingest_workers
+        return auto_workers() if wanted < 0 else wanted
 
     def _set_aside(self, table: Table, first: ChunkJob, size: int, skip: int) -> bool:
         """Before the file's first chunk: set the table's secondary indexes aside if worth it."""
@@ -558,31 +582,11 @@ class Ingestor:
         skip: int,
         beat: Callable[[], None] | None = None,
     ) -> Iterator[ChunkJob]:
-        """The file's chunks after record ``skip``; ``beat`` keeps the lease while re-reading up to it."""
-        chunk: list[RawRecord] = []
-        chunk_size = self.settings.ingest_chunk_size
-        done_bytes = 0
-        checked_header = False
-        beat_s = self.settings.ingest_lease_stale_s / 4
-        last_beat = time.monotonic()
-        for rec in open_reader(path, feed.reader, self.limits):
-            done_bytes += len(rec.raw) + 1
-            if not checked_header and rec.problem is None and feed.reader.format in ("csv", "xlsx"):
-                missing = missing_columns(transformer, set(rec.fields))
-                if missing:
-                    raise MappingError(f"{path.name}: columns {missing} named by the mapping are not in the file")
-                checked_header = True
-            if rec.position <= skip:
-                if beat is not None and rec.position % _BEAT_EVERY == 0 and time.monotonic() - last_beat > beat_s:
-                    beat()
-                    last_beat = time.monotonic()
-                continue
-            chunk.append(rec)
-            if len(chunk) >= chunk_size:
-                yield builder.build(chunk, done_bytes)
-                chunk = []
-        if chunk:
-            yield builder.build(chunk, done_bytes)
+        """The file's chunks after record ``skip``, built here; ``beat`` keeps the lease while re-reading."""
+        chunks = read_chunks(path, feed, transformer, self.limits, self.settings.ingest_chunk_size, skip,
+                             beat, self.settings.ingest_lease_stale_s / 4)
+        for records, done_bytes in chunks:
+            yield builder.build(records, done_bytes)
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, str, bool]]:
