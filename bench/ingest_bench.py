@@ -15,6 +15,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,14 +103,55 @@ def write_persons(path: Path, n: int, seed: int = 2) -> None:
 @dataclass
 class Run:
     seconds: float
-    max_rss_mb: float
+    max_rss_mb: float  # peak of the summed RSS of the ingest process and its workers
     accepted: int
+    cpu_seconds: float  # user + system, the ingest process and the workers it waited for
 
 
-def run_ingest(workdir: Path, source: Path, mapping: Path) -> Run:
+def _tree_rss_kib(root: int) -> int:
+    """Summed RSS (KiB) of ``root`` and every process descended from it (Linux ``/proc``)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        pid = int(status.parent.name)
+        parents[pid] = int(fields.get("PPid", "0"))
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += [child for child, parent in parents.items() if parent == pid]
+    return total
+
+
+class _TreeMemory:
+    """Samples the process tree's summed RSS every 50 ms on a thread; ``peak_mb`` is the largest."""
+
+    def __init__(self, pid: int) -> None:
+        self.peak_kib = 0
+        self._pid = pid
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak_kib = max(self.peak_kib, _tree_rss_kib(self._pid))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kib / 1024
+
+
+def run_ingest(workdir: Path, source: Path, mapping: Path, env_extra: dict[str, str] | None = None) -> Run:
     var = workdir / "var"
     shutil.rmtree(var, ignore_errors=True)
-    env = {**os.environ, "LIANFANG_VAR_DIR": str(var)}
+    env = {**os.environ, "LIANFANG_VAR_DIR": str(var), **(env_extra or {})}
     env.pop("LIANFANG_DATABASE_URL", None)
     subprocess.run(
         [sys.executable, "-m", "lianfang", "keys", "init"], env=env, check=True, capture_output=True
@@ -138,13 +180,16 @@ def run_ingest(workdir: Path, source: Path, mapping: Path) -> Run:
             stdout=fh,
             stderr=subprocess.DEVNULL,
         )
-        # wait4 gives this child's own peak RSS (RUSAGE_CHILDREN would mix all children)
+        memory = _TreeMemory(proc.pid)
+        # wait4: this child's own usage, plus that of the workers it waited for
         _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
+    tree_mb = memory.stop()
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"ingest failed with status {status}")
     summary = json.loads(out.read_text())
-    return Run(seconds, usage.ru_maxrss / 1024, int(summary["accepted"]))
+    return Run(seconds, max(tree_mb, usage.ru_maxrss / 1024), int(summary["accepted"]),
+               usage.ru_utime + usage.ru_stime)
 
 
 def duckdb_read_csv(source: Path) -> float:

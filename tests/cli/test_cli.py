@@ -114,3 +114,25 @@ def test_ingest_then_quarantine_workflow(env: Path) -> None:
 def test_ingest_of_missing_path_is_a_clear_error(env: Path) -> None:
     res = runner.invoke(app, ["ingest", str(env / "nope.csv")])
     assert res.exit_code == 1 and "no such file" in res.output
+
+
+def test_ingest_builds_indexes_a_dead_bulk_load_left_unbuilt(env: Path, settings: Settings) -> None:
+    from sqlalchemy import inspect
+
+    from lianfang.platform import Platform
+    from lianfang.store.indexes import secondary_indexes, set_aside
+    from lianfang.store.schema import build_metadata
+
+    assert runner.invoke(app, ["keys", "init"]).exit_code == 0
+    plat = Platform(settings)
+    try:
+        plat.migrate()
+        table = build_metadata(plat.standard).tables["rec_person"]
+        wanted = {str(ix.name) for ix in secondary_indexes(table)}
+        assert wanted and set_aside(plat.engine, table)  # as a bulk load killed mid-file leaves them
+        res = runner.invoke(app, ["ingest", str(env / "rk_1.csv"), "--mapping", str(env / "m.yaml")])
+        assert res.exit_code == 0, res.output
+        assert all(f"building index {name} on rec_person" in res.output for name in wanted)
+        assert wanted <= {str(ix["name"]) for ix in inspect(plat.engine).get_indexes("rec_person")}
+    finally:
+        plat.close()

@@ -98,11 +98,6 @@ def test_indexes_left_aside_by_a_dead_run_are_built_on_the_next_start(ingestor: 
     assert sorted(built) == sorted(SIGHTING_INDEXES) and _indexes(ingestor) >= SIGHTING_INDEXES
     assert ingestor.restore_indexes() == []  # nothing missing: nothing done
 
-    # the next ingestion run builds them before it starts, too
-    set_aside(ingestor.engine, ingestor.table("rec_sighting"))
-    ingestor.ingest([sighting_csv(tmp_path / "kk_b.csv", 30, start=100)])
-    assert _indexes(ingestor) >= SIGHTING_INDEXES
-
 
 def test_a_table_a_live_run_is_loading_is_left_to_that_run(ingestor: Ingestor, tmp_path: Path) -> None:
     set_aside(ingestor.engine, ingestor.table("rec_sighting"))

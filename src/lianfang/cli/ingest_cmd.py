@@ -59,6 +59,7 @@ def ingest(
         tasks: dict[str, TaskID] = {}
         if not as_json:
             ingestor.on_index = lambda index, table: console.print(f"building index {index} on {table} …")
+        ingestor.restore_indexes()  # what a bulk load that died left unbuilt (store/indexes.py)
 
         def progress(name: str, done: int, total: int) -> None:
             if name not in tasks:

@@ -187,7 +187,9 @@ class ParallelChunks:
                     return self._queues[i].get(timeout=_POLL_S)  # type: ignore[no-any-return]
                 except queue.Empty:
                     raise RuntimeError(
-                        f"ingest worker {i} stopped unexpectedly (exit code {proc.exitcode})"
+                        f"ingest worker {i} stopped unexpectedly (exit code {proc.exitcode}); a script that "
+                        "ingests must start under `if __name__ == \"__main__\":` (workers import it), or set "
+                        "LIANFANG_INGEST_WORKERS=0"
                     ) from None
             if self._beat is not None and time.monotonic() - last_beat > self._beat_s:
                 self._beat()

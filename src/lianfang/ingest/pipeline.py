@@ -171,7 +171,6 @@ class Ingestor:
         progress: Progress | None = None,
     ) -> BatchResult:
         started = time.perf_counter()
-        self.restore_indexes()
         result = BatchResult(batch_id=self.start_batch(origin))
         try:
             for path, name, explicit in expand_paths(paths):
@@ -227,8 +226,10 @@ class Ingestor:
     def restore_indexes(self) -> list[str]:
         """Build the secondary indexes a bulk load set aside and did not get to build (its run died).
 
-        Tables a live run is loading right now are left to that run (see
-        :mod:`lianfang.store.indexes`). Answers the names of the indexes built.
+        Called where work starts (``lianfang ingest``, ``lianfang serve``), not per
+        batch: an API push should not pay for looking. Tables a live run is loading
+        right now are left to that run (see :mod:`lianfang.store.indexes`). Answers
+        the names of the indexes built.
         """
         f = self.table("ingest_file")
         now = now_ms()
@@ -544,7 +545,7 @@ class Ingestor:
         finally:
             if parallel is not None:
                 parallel.close()
-            if aside:
+            if aside or res.resumed_from:  # a resumed file may inherit indexes its dead run set aside
                 self._restore_after_load(target.table, raising=finished)
         if progress:
             progress(res.name, size, size)

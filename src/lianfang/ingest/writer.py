@@ -60,7 +60,7 @@ class ChunkJob:
     read: int  # records in the chunk (all outcomes)
     last_position: int  # the checkpoint once committed
     done_bytes: int  # progress: source bytes up to the chunk's end
-    rows: list[list[Any]] = field(default_factory=list)  # fresh within the chunk, encoded
+    rows: list[Sequence[Any]] = field(default_factory=list)  # fresh within the chunk, encoded (tuples once built)
     keys: list[bytes] = field(default_factory=list)
     positions: list[int] = field(default_factory=list)
     hashes: list[bytes] = field(default_factory=list)
@@ -205,7 +205,7 @@ class ChunkWriter:
 
     def _split(
         self, conn: Connection, job: ChunkJob
-    ) -> tuple[list[list[Any]], list[tuple[int, bytes, int | None, bool]]]:
+    ) -> tuple[list[Sequence[Any]], list[tuple[int, bytes, int | None, bool]]]:
         """Drop the rows whose key an earlier chunk (or file) stored; note every duplicate."""
         existing = select_existing_keys(conn, self._target.table.name, job.keys)
         dupes: list[tuple[int, bytes, int | None, bool]] = []

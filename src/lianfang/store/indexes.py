@@ -14,8 +14,8 @@ looks up every key in it.
 
 Nothing is lost if the process dies meanwhile: the definitions live in the schema
 (:func:`lianfang.store.schema.build_metadata`), not in the database, and
-:func:`restore` builds what is missing wherever a store is opened for work
-(ingestion start, ``lianfang db upgrade``, ``lianfang serve``). Until then queries
+:func:`restore` builds what is missing when ``lianfang ingest`` or ``lianfang serve``
+starts and when a resumed file ends. Until then queries
 on the table are correct but slower (they scan). Two runs loading the same table
 are safe too: each restores at its end, ``IF NOT EXISTS``, and an index restored
 while the other still loads is simply kept up to date by it.
