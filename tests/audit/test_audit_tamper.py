@@ -234,3 +234,16 @@ def test_two_appenders_interleave_without_breaking_the_chain(audit: Audit) -> No
     assert problems(audit) == []
     with audit.engine.connect() as conn:
         assert conn.execute(text("SELECT max(seq), count(*) FROM audit_event")).one() == (N + 10, N + 10)
+
+
+@pytest.mark.parametrize("batch", [1, 3, 10, 20_000])
+def test_gaps_are_found_whatever_the_fetch_batches(audit: Audit, batch: int) -> None:
+    """Each batch of fetched rows is checked for gaps at once when whole; a gap at or across its ends is not lost."""
+    from lianfang.audit.trail import GENESIS, mac_key
+    from lianfang.audit.verify import _scan
+
+    run(audit, "DELETE FROM audit_event WHERE seq IN (1, 10, 11, 20, 33, 34, 35)")
+    scan = _scan(audit.engine, mac_key(audit.keyring), 1, N, GENESIS, frozenset({12, 40}), batch=batch)
+    assert [(p.kind, p.seq, p.last) for p in scan.problems if p.kind == "missing"] == [
+        ("missing", 1, 1), ("missing", 10, 11), ("missing", 20, 20), ("missing", 33, 35)]
+    assert sorted(scan.seen) == [12, 40] and scan.records == N - 7 and (scan.first, scan.last) == (2, N)

@@ -152,17 +152,20 @@ def canonical_values(values: Sequence[Any]) -> bytes:
 
 
 def canonical_sql(dialect: str) -> str:
-    """A SQL expression over ``audit_event`` equal to :func:`canonical` of each row, as text.
+    """A SQL expression over ``audit_event`` equal to :func:`canonical` of each row, UTF-8 encoded.
 
     Verification reads millions of rows through it, so it is the cheapest form each
     engine has: one ``printf`` per row in SQLite, concatenation of literals (no
-    function call per separator) in PostgreSQL.
+    function call per separator) in PostgreSQL. The value arrives as bytes (a BLOB,
+    a ``bytea``): the bytes the chain hashes, with no decoding in the driver and no
+    encoding in Python (an eighth of verification's time per record on SQLite).
     """
     cols = ("seq", *CHAINED_COLUMNS)
     if dialect == "sqlite":
         args = ", ".join(f"ifnull({c}, '{NULL}')" for c in cols)
-        return f"printf('{SEPARATOR.join(['%s'] * len(cols))}', {args})"
-    return f" || '{SEPARATOR}' || ".join(f"coalesce({c}::text, '{NULL}')" for c in cols)
+        return f"CAST(printf('{SEPARATOR.join(['%s'] * len(cols))}', {args}) AS BLOB)"
+    text = f" || '{SEPARATOR}' || ".join(f"coalesce({c}::text, '{NULL}')" for c in cols)
+    return f"convert_to({text}, 'UTF8')"
 
 
 __all__ = [

@@ -125,13 +125,19 @@ def _scan(engine: Engine, key: bytes, lo: int, hi: int, prev: bytes | None, want
         expected = lo
         problems = out.problems
         for rows in _batches(conn, sql, (lo, hi), batch):
+            first_seq, last_seq = rows[0][0], rows[-1][0]
             if out.first is None:
-                out.first = rows[0][0]
+                out.first = first_seq
+            # seq is the key, so the rows are distinct and in order: the batch has no gap
+            # (and none before it) exactly when its ends and its length agree
+            if first_seq != expected or last_seq - first_seq + 1 != len(rows):
+                for seq, *_ in rows:
+                    if seq != expected:
+                        problems.append(_missing(expected, seq - 1))
+                    expected = seq + 1
             for seq, canon, stored, stored_mac in rows:
-                if seq != expected:
-                    problems.append(_missing(expected, seq - 1))
                 h = chain()
-                h.update(prev + canon.encode())
+                h.update(prev + canon)
                 if h.digest() != stored:
                     problems.append(Problem(
                         "broken_link", seq,
@@ -145,10 +151,12 @@ def _scan(engine: Engine, key: bytes, lo: int, hi: int, prev: bytes | None, want
                     problems.append(
                         Problem("bad_mac", seq, f"record {seq} was not written by this trail (MAC does not verify)")
                     )
-                if seq in wanted:
-                    out.seen[seq] = bytes(stored)
                 prev = stored
-                expected = seq + 1
+            if wanted:
+                for seq, _canon, stored, _mac in rows:
+                    if seq in wanted:
+                        out.seen[seq] = bytes(stored)
+            expected = last_seq + 1
             out.records += len(rows)
             if progress is not None:
                 progress(out.records)
