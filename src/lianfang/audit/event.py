@@ -25,6 +25,8 @@ _TARGET = re.compile(r"^[a-z_]{1,32}:[0-9A-Za-z_.\-\u4e00-\u9fff]{1,128}$")
 #: separator; no text column may contain either (nor NUL, which PostgreSQL text refuses).
 _FRAMING = re.compile("[\x00\x1e\x1f]")
 SEPARATOR, NULL = "\x1f", "\x1e"
+#: The hash before the first record (or the first after a purge anchor, which carries its own).
+GENESIS = bytes(32)
 #: detail keys whose values are digests or ciphertext, never readable personal data
 _OPAQUE_SUFFIXES = ("_digest", "_enc")
 # one encoder each, built once: json.dumps with options builds a new encoder per call

@@ -26,12 +26,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, event, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from lianfang.audit.event import CHAINED_COLUMNS, AuditEvent, canonical, canonical_values
+from lianfang.audit.event import CHAINED_COLUMNS, GENESIS, AuditEvent, canonical, canonical_values
 from lianfang.crypto import KeyRing, hmac_sm3_keyed, sm3_digest, sm3_hasher
 
 log = logging.getLogger(__name__)
 
-GENESIS = bytes(32)
 
 
 _COLUMNS = ("seq", *CHAINED_COLUMNS, "hash", "mac")

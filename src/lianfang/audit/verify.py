@@ -25,32 +25,22 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, select
+from sqlalchemy import Engine, Table, func, select
 
 from lianfang.audit.checkpoint import Checkpoint, signing_key
-from lianfang.audit.event import canonical_sql
-from lianfang.audit.trail import GENESIS, mac_key
-from lianfang.crypto import KeyRing, hmac_sm3_pads, public_key_to_hex, sm3_base
+from lianfang.audit.event import GENESIS
+from lianfang.audit.scan import Claims, Connector, Problem, Scan, missing, scan, worker
+from lianfang.audit.trail import mac_key
+from lianfang.crypto import KeyRing, public_key_to_hex
 
-#: Below this many records one process checks everything (a worker takes about half a second to start).
+#: Below this many records one process checks everything (a worker takes a moment to start).
 PARALLEL_MIN = 200_000
-
-
-@dataclass(frozen=True)
-class Problem:
-    kind: str  # missing | broken_link | bad_mac | bad_signature | foreign_key | checkpoint_mismatch | truncated
-    seq: int
-    message: str
-    last: int | None = None  # for "missing": the last missing sequence number
-
-
-def _missing(first: int, last: int) -> Problem:
-    gap = f"{first}" if first == last else f"{first}–{last}"
-    return Problem("missing", first, f"records {gap} are missing (deleted)", last)
+#: Records per range when a long trail is split between processes: small enough that the
+#: processes finish together whoever started late, large enough that a range's query is cheap.
+CHUNK = 20_000
 
 
 @dataclass
@@ -68,173 +58,49 @@ class VerifyReport:
         return not self.problems
 
 
-@dataclass
-class _Scan:
-    records: int = 0
-    first: int | None = None
-    last: int | None = None
-    last_hash: bytes | None = None
-    problems: list[Problem] = field(default_factory=list)
-    seen: dict[int, bytes] = field(default_factory=dict)
-
-
-# the database writes each record's canonical text, so one column crosses the driver, not sixteen
-_SELECT = "SELECT seq, {canon}, hash, mac FROM audit_event WHERE seq >= {m} AND seq <= {m} ORDER BY seq"
-_BEFORE = "SELECT hash FROM audit_event WHERE seq < {m} ORDER BY seq DESC LIMIT 1"
-#: Records per range when a long trail is split between processes: small enough that the
-#: processes finish together whoever started late, large enough that a range's query is cheap.
-CHUNK = 20_000
-
-
-def _batches(conn: Connection, sql: str, params: tuple[int, int], size: int) -> Iterator[list[Any]]:
-    """The query's rows in lists of ``size``, straight from the driver (streamed on PostgreSQL)."""
-    dbapi: Any = conn.connection.dbapi_connection
-    # PostgreSQL: a server-side cursor in binary format (bytea arrives as bytes, not hex to decode)
-    pg = conn.dialect.name == "postgresql"
-    cur = dbapi.cursor(name="lianfang_verify", binary=True) if pg else dbapi.cursor()
-    try:
-        if pg:
-            cur.itersize = size
-        cur.execute(sql, params)
-        while rows := cur.fetchmany(size):
-            yield rows
-    finally:
-        cur.close()
-
-
 def _scan(engine: Engine, key: bytes, lo: int, hi: int, prev: bytes | None, wanted: frozenset[int],
-          progress: Callable[[int], None] | None = None, batch: int = 20_000, last_range: bool = True) -> _Scan:
-    """Check records lo..hi; ``prev`` is the hash before ``lo`` (looked up when None).
-
-    A gap at the end of the last range is a truncation, which only checkpoints can show;
-    at the end of any other range it is a gap like any other.
-    """
-    out = _Scan()
-    # hash contexts copied per record, inline: this loop runs once per record of the trail
-    chain, (inner, outer) = sm3_base().copy, hmac_sm3_pads(key)
-    inner_copy, outer_copy = inner.copy, outer.copy
-    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-    with engine.connect() as conn:
-        if prev is None:
-            before = conn.exec_driver_sql(_BEFORE.format(m=mark), (lo,)).first()
-            prev = GENESIS if before is None else bytes(before[0])
-        canon = canonical_sql(engine.dialect.name)
-        if mark == "%s":
-            canon = canon.replace("%", "%%")  # the driver reads % as the start of a placeholder
-        sql = _SELECT.format(m=mark, canon=canon)
-        expected = lo
-        problems = out.problems
-        for rows in _batches(conn, sql, (lo, hi), batch):
-            first_seq, last_seq = rows[0][0], rows[-1][0]
-            if out.first is None:
-                out.first = first_seq
-            # seq is the key, so the rows are distinct and in order: the batch has no gap
-            # (and none before it) exactly when its ends and its length agree
-            if first_seq != expected or last_seq - first_seq + 1 != len(rows):
-                for seq, *_ in rows:
-                    if seq != expected:
-                        problems.append(_missing(expected, seq - 1))
-                    expected = seq + 1
-            for seq, canon, stored, stored_mac in rows:
-                h = chain()
-                h.update(prev + canon)
-                if h.digest() != stored:
-                    problems.append(Problem(
-                        "broken_link", seq,
-                        f"record {seq} does not follow its predecessor: edited, inserted or reordered",
-                    ))  # fmt: skip
-                i = inner_copy()
-                i.update(stored)
-                o = outer_copy()
-                o.update(i.digest())
-                if o.digest() != stored_mac:
-                    problems.append(
-                        Problem("bad_mac", seq, f"record {seq} was not written by this trail (MAC does not verify)")
-                    )
-                prev = stored
-            if wanted:
-                for seq, _canon, stored, _mac in rows:
-                    if seq in wanted:
-                        out.seen[seq] = bytes(stored)
-            expected = last_seq + 1
-            out.records += len(rows)
-            if progress is not None:
-                progress(out.records)
-        if not last_range and expected <= hi:
-            problems.append(_missing(expected, hi))  # the next range starts after hi
-        out.last = expected - 1 if out.first is not None else None
-        out.last_hash = bytes(prev)
-    return out
-
-
-class _Claims:
-    """Which ranges are taken: workers take them from the front, the calling process from the back.
-
-    Shared between processes (two integers under one lock), so the processes finish
-    within one range of each other however late a worker started.
-    """
-
-    def __init__(self, ctx: Any, count: int) -> None:
-        self.lock = ctx.Lock()
-        self.front = ctx.RawValue("q", 0)  # the next range from the front
-        self.back = ctx.RawValue("q", count - 1)  # the next range from the back
-
-    def from_front(self) -> int | None:
-        with self.lock:
-            i = self.front.value
-            if i > self.back.value:
-                return None
-            self.front.value = i + 1
-            return int(i)
-
-    def from_back(self) -> int | None:
-        with self.lock:
-            i = self.back.value
-            if i < self.front.value:
-                return None
-            self.back.value = i - 1
-            return int(i)
-
-
-def _worker(url: str, key: bytes, bounds: list[tuple[int, int]], start_hash: bytes, wanted: frozenset[int],
-            claims: _Claims, results: Any) -> None:
-    """A worker process: check ranges from the front until none is left; answers go to ``results``."""
-    from lianfang.store.engine import make_engine
-
+          progress: Callable[[int], None] | None = None, batch: int = 20_000, last_range: bool = True) -> Scan:
+    """:func:`lianfang.audit.scan.scan` on a driver connection from ``engine``'s pool."""
+    dbapi = engine.raw_connection()
     try:
-        engine = make_engine(url)
-        try:
-            while (i := claims.from_front()) is not None:
-                lo, hi = bounds[i]
-                results.put((i, _scan(engine, key, lo, hi, start_hash if i == 0 else None, wanted,
-                                      last_range=i == len(bounds) - 1)))
-        finally:
-            engine.dispose()
-    except BaseException as exc:  # told to the caller, which raises it
-        results.put((-1, f"{type(exc).__name__}: {exc}"))
+        return scan(dbapi.driver_connection, engine.dialect.name, key, lo, hi, prev, wanted, progress, batch,
+                    last_range)
+    finally:
+        dbapi.close()  # back to the pool, its transaction rolled back
+
+
+def _connector(engine: Engine) -> Connector:
+    """The driver's connect arguments for ``engine``'s database (SQLAlchemy's own adapters left out).
+
+    The worker reads ``bytea`` and integers only, which the driver's defaults handle.
+    """
+    args, kwargs = engine.dialect.create_connect_args(engine.url)
+    plain = {k: v for k, v in kwargs.items() if isinstance(v, str | int | float | bool)}
+    driver = "sqlite3" if engine.dialect.name == "sqlite" else engine.dialect.driver
+    return Connector(engine.dialect.name, driver, tuple(args), plain)
 
 
 def _scan_ranges(engine: Engine, key: bytes, start_seq: int, start_hash: bytes, top: int,
-                 wanted: frozenset[int], n: int, progress: Callable[[int], None] | None) -> list[_Scan]:
+                 wanted: frozenset[int], n: int, progress: Callable[[int], None] | None) -> list[Scan]:
     """Check ``start_seq+1 .. top`` in ranges of :data:`CHUNK`, here and in ``n - 1`` worker processes."""
     bounds = [(lo, min(top, lo + CHUNK - 1)) for lo in range(start_seq + 1, top + 1, CHUNK)]
     last = len(bounds) - 1
     ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: safe beside the server's threads
-    claims, results = _Claims(ctx, len(bounds)), ctx.SimpleQueue()
-    url = engine.url.render_as_string(hide_password=False)
+    claims, results = Claims(ctx, len(bounds)), ctx.SimpleQueue()
+    connector = _connector(engine)
     procs = [
-        ctx.Process(target=_worker, args=(url, key, bounds, start_hash, wanted, claims, results), daemon=True)
+        ctx.Process(target=worker, args=(connector, key, bounds, start_hash, wanted, claims, results), daemon=True)
         for _ in range(n - 1)
     ]
     for p in procs:
         p.start()
-    scans: dict[int, _Scan] = {}
+    scans: dict[int, Scan] = {}
     done = 0
 
-    def took(i: int, scan: _Scan) -> None:
+    def took(i: int, result: Scan) -> None:
         nonlocal done
-        scans[i] = scan
-        done += scan.records
+        scans[i] = result
+        done += result.records
         if progress is not None:
             progress(done)
 
@@ -306,7 +172,7 @@ def verify_trail(
         for p in s.problems:
             prior = report.problems[-1] if report.problems else None
             if p.kind == "missing" and prior is not None and prior.kind == "missing" and prior.last == p.seq - 1:
-                report.problems[-1] = _missing(prior.seq, p.last or p.seq)  # one gap across two ranges
+                report.problems[-1] = missing(prior.seq, p.last or p.seq)  # one gap across two ranges
             else:
                 report.problems.append(p)
         seen.update(s.seen)
