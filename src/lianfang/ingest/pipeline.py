@@ -63,7 +63,6 @@ Progress = Callable[[str, int, int], None]
 INTERRUPTED_FILE = "interrupted: the run that held it stopped; ingest the same file again to resume"
 
 
-
 def _same(column: ColumnElement[int], value: int | None) -> ColumnElement[bool]:
     return column.is_(None) if value is None else column == value
 
