@@ -132,27 +132,27 @@ class RecordCodec:
             None if (v := values.get(name)) is None else _text(v) for name, _ in self._secret
         )
 
-    def secret_cells(self, texts: Sequence[Sequence[str | None]]) -> list[list[Any]]:
-        """Encrypted cells (blob, and blind index if searchable) per row, from ``secret_texts``."""
-        cells: list[list[Any]] = [[] for _ in texts]
+    def secret_cells(self, texts: Sequence[Sequence[str | None]]) -> list[tuple[Any, ...]]:
+        """Encrypted cells (blob, and blind index if searchable) per row, from ``secret_texts``.
+
+        Built column by column and zipped into rows; a column with no value at all (a
+        sighting without a matched person, say) is a column of NULLs, with nothing to
+        encrypt or digest.
+        """
+        n = len(texts)
+        columns: list[Sequence[Any]] = []
         for j, (name, searchable) in enumerate(self._secret):
             column = [t[j] for t in texts]
             phonetic = name in self._phonetic
             if not any(t is not None for t in column):
-                width = (2 + phonetic) if searchable else 1
-                for out in cells:
-                    out += (None,) * width
+                columns += [[None] * n] * ((2 + phonetic) if searchable else 1)
                 continue
-            blobs = self.cipher.encrypt_many(name, column)
-            digests = self.blind.digest_many(name, column) if searchable else None
-            sounds = self.sound_digests(name, column) if phonetic else None
-            for i, out in enumerate(cells):
-                out.append(blobs[i])
-                if digests is not None:
-                    out.append(digests[i])
-                if sounds is not None:
-                    out.append(sounds[i])
-        return cells
+            columns.append(self.cipher.encrypt_many(name, column))
+            if searchable:
+                columns.append(self.blind.digest_many(name, column))
+            if phonetic:
+                columns.append(self.sound_digests(name, column))
+        return list(zip(*columns, strict=True)) if columns else [() for _ in texts]
 
     def sound_digests(self, name: str, texts: Sequence[str | None]) -> list[bytes | None]:
         """Blind indexes of the names' toneless pinyin (None where there is no name or no sound)."""
