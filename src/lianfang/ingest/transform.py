@@ -53,10 +53,13 @@ class Transformer:
         self.feed = feed
         self.columns = sorted({s for r in feed.rules for s in r.sources})
         self._rules: list[Rule] = []
+        #: the date formats each rule's value type was compiled with (parallel to ``rules``)
+        self.formats: list[tuple[str, ...]] = []
         for rule in feed.rules:
             fld = category.field(rule.target)
             table = standard.code_table(fld.code_table) if fld.code_table else None
             ctx = Context(tz=tz, formats=rule.formats or feed.formats, now=now)
+            self.formats.append(ctx.formats)
             normalise = VALUE_TYPES[fld.type].compile(fld, table, ctx)
             single = rule.sources[0] if len(rule.sources) == 1 else None
             self._rules.append(

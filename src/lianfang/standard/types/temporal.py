@@ -216,6 +216,28 @@ def _compile_fixed(
     return cast(Callable[[str], object], namespace["parse"])
 
 
+def seconds_last_shape(formats: Sequence[str]) -> Callable[[str], bool] | None:
+    """Whether a text has exactly the shape of the first declared format, if that format ends in ``%S``.
+
+    The shape: ASCII digits where the format has fields, its literals elsewhere — what
+    its compiled parser, the first a datetime normaliser tries, reads. Two texts of
+    that shape differing only in their last two digits are read as the same minute
+    and those seconds, wherever the range and the zone's offset hold for the minute
+    (ingestion's row builder checks that on the minute's first and last second and
+    normalises each minute once; :mod:`lianfang.ingest.rows`). None if the format is
+    not fixed-width or does not end in seconds.
+    """
+    if not formats or formats[0] in (EPOCH, EPOCH_MS) or not formats[0].endswith("%S"):
+        return None
+    parts = _layout(formats[0])
+    if parts is None:
+        return None
+    shape = re.compile(
+        "".join(f"[0-9]{{{_WIDTH[text]}}}" if kind == "dir" else re.escape(text) for kind, text in parts)
+    ).fullmatch
+    return lambda text: shape(text) is not None
+
+
 # --- everything else: strptime, epoch, and the regex-described built-in shapes -----
 
 
