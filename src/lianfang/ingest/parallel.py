@@ -98,7 +98,7 @@ def _portable(exc: BaseException) -> BaseException:
 def _watch_parent() -> None:
     """End this worker at once if the calling process dies (``kill -9`` cannot stop its workers).
 
-    Checked every second on a thread of its own, so it holds whatever the worker is
+    Checked every second on a thread of its own, so it works whatever the worker is
     doing: reading, building, waiting for room in its queue, or flushing its last
     chunk into a pipe nobody will read.
     """

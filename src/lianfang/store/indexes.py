@@ -1,10 +1,10 @@
 """Secondary indexes of the record tables: set aside during a bulk load, built afterwards.
 
 Keeping an index up to date row by row costs a random B-tree insert per row; building
-it afterwards sorts once. For the million-sighting file of the benchmark the three
-secondary indexes of ``rec_sighting`` (plate + time, device + time, matched person)
-cost more than everything else the writer does together when kept live, and a
-fraction of that when built at the end (``bench/writer_floor.py`` measures both).
+it afterwards sorts once. For the million-sighting file of the benchmark, storing
+ready rows with the three secondary indexes of ``rec_sighting`` (plate + time,
+device + time, matched person) kept live took 16 s, and 9 s with them built at the
+end (``bench/writer_floor.py`` measures both).
 
 So a file that will at least double its table (:func:`worth_deferring`) is loaded
 without them: :func:`set_aside` drops them in a short transaction of its own, and
@@ -15,8 +15,8 @@ looks up every key in it.
 Nothing is lost if the process dies meanwhile: the definitions live in the schema
 (:func:`lianfang.store.schema.build_metadata`), not in the database, and
 :func:`restore` builds what is missing when ``lianfang ingest`` or ``lianfang serve``
-starts and when a resumed file ends. Until then queries
-on the table are correct but slower (they scan). Two runs loading the same table
+starts and when a resumed file ends. Until then queries on the table are correct
+but slower (they scan). Two runs loading the same table
 are safe too: each restores at its end, ``IF NOT EXISTS``, and an index restored
 while the other still loads is simply kept up to date by it.
 """
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import Connection, Engine, Index, MetaData, Table, func, inspect, select
+from sqlalchemy import Connection, Engine, Index, Table, func, inspect, select
 from sqlalchemy.schema import CreateIndex, DropIndex
 
 #: What a restore reports: (index name, table name) as each one starts.
@@ -77,13 +77,6 @@ def restore(engine: Engine, tables: Iterable[Table], on_index: OnIndex | None = 
     return built
 
 
-def restore_record_indexes(engine: Engine, metadata: MetaData, on_index: OnIndex | None = None) -> list[str]:
-    """:func:`restore` over every record table (``rec_*``) of ``metadata`` that exists."""
-    existing = set(inspect(engine).get_table_names())
-    tables = [t for name, t in sorted(metadata.tables.items()) if name.startswith("rec_") and name in existing]
-    return restore(engine, tables, on_index)
-
-
 def _present(conn: Connection, table: Table) -> set[str]:
     return {str(ix["name"]) for ix in inspect(conn).get_indexes(table.name)}
 
@@ -91,7 +84,6 @@ def _present(conn: Connection, table: Table) -> set[str]:
 __all__ = [
     "OnIndex",
     "restore",
-    "restore_record_indexes",
     "secondary_indexes",
     "set_aside",
     "worth_deferring",
