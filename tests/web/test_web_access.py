@@ -44,11 +44,17 @@ def test_a_refused_request_keeps_what_was_typed(web_user: Callable[..., Any], pl
                                                 audit_actions: Callable[..., Any]) -> None:
     inv = web_user("bj_inv", ["investigator"], BINJIANG)
     res = inv.post("/access/new", {**FORM, "case_no": "  "})
-    assert res.status_code == 422 and 'id="form-error"' in res.text and "case number" in res.text
+    assert res.status_code == 422 and 'id="form-error"' in res.text and "申请授权须填写案件编号" in res.text
+    assert "case number" not in res.text  # the reader's language, not the service's English
     assert "person:12\nperson:13</textarea>" in res.text and "盗窃案嫌疑人核查" in res.text
     assert ("access.request", "denied") in audit_actions(inv.user_id)  # the service audited the refusal
     bad_hours = inv.post("/access/new", {**FORM, "hours": "many"})
-    assert bad_hours.status_code == 422 and "填写有误" in bad_hours.text
+    assert bad_hours.status_code == 422 and "填写有误" in bad_hours.text and "授权时长应为1至720小时" in bad_hours.text
+    assert "many" not in bad_hours.text.replace('value="many"', "")  # not echoed in an error message
+    bad_level = inv.post("/access/new", {**FORM, "level": "ultra"})
+    assert bad_level.status_code == 422 and "请选择密级" in bad_level.text
+    english = inv.post("/access/new?lang=en", {**FORM, "case_no": "  "})
+    assert english.status_code == 422 and "An access request needs a case number" in english.text
     assert platform.approvals.mine(platform.directory.get("bj_inv")) == []  # type: ignore[arg-type]
 
 

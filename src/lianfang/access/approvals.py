@@ -40,11 +40,16 @@ RECENT_MS = 24 * HOUR_MS
 
 
 class AccessError(ValueError):
-    """A refused request or decision; ``kind`` is invalid | forbidden | not_found | conflict."""
+    """A refused request or decision; ``kind`` is invalid | forbidden | not_found | conflict.
 
-    def __init__(self, kind: str, message: str):
+    ``code`` names the exact problem where interfaces show it in the reader's language
+    (``request.case_no``, …; see :meth:`Approvals.request`); the message is English.
+    """
+
+    def __init__(self, kind: str, message: str, code: str | None = None):
         super().__init__(message)
         self.kind = kind
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -141,9 +146,9 @@ class Approvals:
         )
 
     def _refuse(self, user: User, action: str, target: str, now_ms: int, client: str | None, kind: str,
-                message: str, req: AccessRequest | None = None) -> AccessError:
+                message: str, req: AccessRequest | None = None, code: str | None = None) -> AccessError:
         self._audit(user, action, "denied", target, now_ms, client, req, reason=kind)
-        return AccessError(kind, message)
+        return AccessError(kind, message, code)
 
     # -- requests ------------------------------------------------------------------
 
@@ -168,10 +173,13 @@ class Approvals:
         reach = actor_reach(self.policy, user.actor(), owner_city if _CITY.match(owner_city) else "000000")
         if reach.own is None and reach.other is None and reach.hits is None:
             raise self._refuse(user, "access.request", "request:new", now_ms, client, "forbidden",
-                               "your role reads no records, so it cannot be granted access to them")
+                               "your role reads no records, so it cannot be granted access to them",
+                               code="request.role")
         problem = self._request_problem(owner_city, level, keys, purpose, hours)
         if problem is not None:
-            raise self._refuse(user, "access.request", "request:new", now_ms, client, "invalid", problem)
+            code, message = problem
+            raise self._refuse(user, "access.request", "request:new", now_ms, client, "invalid", message,
+                               code=code)
         text = (purpose.text or "").strip()
         with self.engine.begin() as conn:
             res = conn.execute(
@@ -201,19 +209,20 @@ class Approvals:
 
     def _request_problem(
         self, owner_city: str, level: Level, keys: Sequence[str], purpose: Purpose, hours: int
-    ) -> str | None:
+    ) -> tuple[str, str] | None:
+        """(code, English message) of the first problem of a request, or None."""
         if not _CITY.match(owner_city):
-            return "the owning city is its 6-digit division code"
+            return "request.city", "the owning city is its 6-digit division code"
         if purpose.code not in self.policy.purposes:
-            return f"unknown purpose {purpose.code!r}"
+            return "request.purpose", f"unknown purpose {purpose.code!r}"
         if not (purpose.case_no or "").strip():
-            return "an access request needs a case number"
+            return "request.case_no", "an access request needs a case number"
         if not self.policy.approver_roles(level, owner_city):
-            return f"no role may grant {level} access to {owner_city}'s data"
+            return "request.no_approver", f"no role may grant {level} access to {owner_city}'s data"
         if not keys or len(set(keys)) > MAX_KEYS or not all(_KEY.match(k) for k in keys):
-            return f"a request names 1–{MAX_KEYS} records, persons, vehicles or cases"
+            return "request.keys", f"a request names 1–{MAX_KEYS} records, persons, vehicles or cases"
         if not 1 <= hours <= MAX_HOURS:
-            return f"access is requested for 1–{MAX_HOURS} hours"
+            return "request.hours", f"access is requested for 1–{MAX_HOURS} hours"
         return None
 
     def get(self, request_id: int) -> AccessRequest:

@@ -17,12 +17,30 @@ from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
 from lianfang.access import MAX_HOURS, AccessError
+from lianfang.access.approvals import MAX_KEYS
 from lianfang.api.security import now_ms
 from lianfang.audit import AuditUnavailable
 from lianfang.policy.config import NOTHING
 from lianfang.policy.decision import Grant, Purpose, ScopeKind
 from lianfang.standard.levels import Level, parse_level
+from lianfang.web.i18n import add_texts
 from lianfang.web.page import ERROR_STATUS, Posting, Viewer, Viewing, forbid, reads_data, service_call
+
+#: what a refused request says, in the reader's language (AccessError.code; the form's own checks)
+_PROBLEMS = {
+    "role": ("您的角色不查阅数据，无法申请授权", "Your role reads no records, so it cannot be granted access to them"),
+    "city": ("数据所属城市应为6位行政区划代码", "The owning city is its 6-digit division code"),
+    "purpose": ("请选择查询事由", "Choose a purpose from the list"),
+    "case_no": ("申请授权须填写案件编号", "An access request needs a case number"),
+    "no_approver": ("没有角色可以批准该城市此级别的数据", "No role may grant this level of access to that city's data"),
+    "keys": (f"每次申请须列出1至{MAX_KEYS}条记录、人员、车辆或案件",
+             f"A request names 1–{MAX_KEYS} records, persons, vehicles or cases"),
+    "hours": (f"授权时长应为1至{MAX_HOURS}小时", f"Access is requested for 1–{MAX_HOURS} hours"),
+    "level": ("请选择密级", "Choose a classification level"),
+    "scope": ("请选择申请范围", "Choose what the request covers"),
+}
+add_texts({f"access_problem_request.{code}": {"zh": zh, "en": en} for code, (zh, en) in _PROBLEMS.items()})
+
 
 router = APIRouter(include_in_schema=False)
 
@@ -113,16 +131,23 @@ def submit_request(
     values = _form_values(owner_city=owner_city, level=level, scope=scope, keys=keys, purpose=purpose,
                           purpose_text=purpose_text, case_no=case_no, hours=hours)
     try:
-        parsed_level, parsed_scope, parsed_hours = parse_level(level), ScopeKind(scope), int(hours)
-    except ValueError as exc:
-        return _form(v, values, status=422, error=str(exc), error_title=v.t["err_invalid"])
+        field = "level"
+        parsed_level = parse_level(level)
+        field = "scope"
+        parsed_scope = ScopeKind(scope)
+        field = "hours"
+        parsed_hours = int(hours)
+    except ValueError:  # Python's own message would repeat what was typed, in English
+        return _form(v, values, status=422, error=v.t[f"access_problem_request.{field}"],
+                     error_title=v.t["err_invalid"])
     try:
         req = v.plat.approvals.request(
             v.user, owner_city=owner_city.strip(), level=parsed_level, scope=parsed_scope, keys=split_keys(keys),
             purpose=Purpose(purpose, purpose_text, case_no), hours=parsed_hours, now_ms=now_ms(), client=v.client,
         )  # fmt: skip
     except AccessError as exc:
-        return _form(v, values, status=ERROR_STATUS.get(exc.kind, 400), error=str(exc),
+        detail = v.t.get(f"access_problem_{exc.code}", str(exc)) if exc.code else str(exc)
+        return _form(v, values, status=ERROR_STATUS.get(exc.kind, 400), error=detail,
                      error_title=v.t.get(f"err_{exc.kind}", v.t["error_title"]))
     except AuditUnavailable:
         return _form(v, values, status=503, error=v.t["err_audit"], error_title=v.t["error_title"])
