@@ -91,6 +91,20 @@ def _load(con: sqlite3.Connection, rows: list[tuple[object, ...]], commit_rows: 
         con.execute("COMMIT")
 
 
+def _timed_load(con: sqlite3.Connection, rows: list[tuple[object, ...]], commit_rows: int,
+                builds: list[str]) -> float:
+    """Seconds to load ``rows``, then run ``builds`` (CREATE INDEX texts) in one transaction."""
+    start = time.perf_counter()
+    _load(con, rows, commit_rows)
+    con.execute("BEGIN")
+    for sql in builds:
+        con.execute(sql)
+    con.execute("COMMIT")
+    seconds = time.perf_counter() - start
+    con.close()
+    return seconds
+
+
 def live_indexes(path: Path, rows: list[tuple[object, ...]], commit_rows: int) -> float:
     _fresh_store(path)
     con = _connect(path)
@@ -107,16 +121,8 @@ def deferred_indexes(path: Path, rows: list[tuple[object, ...]], commit_rows: in
     # a bare table: the UNIQUE constraint's automatic index goes too, and comes back below
     con.execute("DROP TABLE rec_sighting")
     con.execute(re.sub(r",\s*CONSTRAINT \w+ UNIQUE \(dedup_key\)", "", table))
-    start = time.perf_counter()
-    _load(con, rows, commit_rows)
-    con.execute("BEGIN")
-    con.execute("CREATE UNIQUE INDEX uq_rec_sighting_dedup_key ON rec_sighting (dedup_key)")
-    for sql in indexes:
-        con.execute(sql)
-    con.execute("COMMIT")
-    seconds = time.perf_counter() - start
-    con.close()
-    return seconds
+    unique = "CREATE UNIQUE INDEX uq_rec_sighting_dedup_key ON rec_sighting (dedup_key)"
+    return _timed_load(con, rows, commit_rows, [unique, *indexes])
 
 
 def as_ingestion_loads(path: Path, rows: list[tuple[object, ...]], commit_rows: int) -> float:
@@ -125,15 +131,7 @@ def as_ingestion_loads(path: Path, rows: list[tuple[object, ...]], commit_rows: 
     con = _connect(path)
     for sql in indexes:
         con.execute("DROP INDEX " + sql.split()[2])  # CREATE INDEX <name> ON …
-    start = time.perf_counter()
-    _load(con, rows, commit_rows)
-    con.execute("BEGIN")
-    for sql in indexes:
-        con.execute(sql)
-    con.execute("COMMIT")
-    seconds = time.perf_counter() - start
-    con.close()
-    return seconds
+    return _timed_load(con, rows, commit_rows, indexes)
 
 
 def measure(n: int, workdir: Path, repeat: int = 1) -> list[tuple[str, float]]:

@@ -489,16 +489,6 @@ class Ingestor:
     ) -> None:
         """Build the chunks (here, or in worker processes for a big file); a :class:`ChunkWriter` thread stores them."""
         res = state.result
-        builder = ChunkBuilder(
-            feed=feed,
-            transformer=transformer,
-            codec=self.codec(feed.category),
-            cipher=self.cipher,
-            blind=self.blind,
-            file_id=state.file_id,
-            batch_id=state.batch_id,
-            city_code=res.city_code,
-        )
         target = Target(
             table=self.table(record_table_name(feed.category)),
             columns=self.codec(feed.category).columns + LINEAGE_COLUMNS,
@@ -526,7 +516,17 @@ class Ingestor:
                 batch_id=state.batch_id, city_code=res.city_code,
             )  # fmt: skip
             jobs = parallel = ParallelChunks(work, workers, beat=beat, beat_s=self.settings.ingest_lease_stale_s / 4)
-        else:
+        else:  # built here: the workers build their own
+            builder = ChunkBuilder(
+                feed=feed,
+                transformer=transformer,
+                codec=self.codec(feed.category),
+                cipher=self.cipher,
+                blind=self.blind,
+                file_id=state.file_id,
+                batch_id=state.batch_id,
+                city_code=res.city_code,
+            )
             jobs = self._jobs(path, feed, transformer, builder, res.resumed_from, beat)
         try:
             try:

@@ -74,6 +74,22 @@ _BAD = object()  # memo value: the text has a problem (the Transformer reports w
 _MISS = object()
 
 
+def _remember(memo: dict[Any, object], key: Any, value: object) -> object:
+    """Store ``value`` under ``key``, emptying the memo first once it holds :data:`MEMO_LIMIT` entries."""
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
+def _read_text(src: _Source, i: int, single: str | None, sources: tuple[str, ...], join: str) -> None:
+    """The line setting ``t`` to the rule's source text (one column, or several joined)."""
+    if single is not None:
+        src.add(f"t = raw.get({src.bind(f'_s{i}', single)})")
+    else:
+        src.add(f"t = {src.bind(f'_j{i}', _joiner(sources, join))}(raw)")
+
+
 def _resolver(rule: Rule, memo: dict[str | None, object]) -> Callable[[str | None], object]:
     """The rule's whole treatment of one source text (strip, default, value map, normalise), remembered.
 
@@ -98,10 +114,7 @@ def _resolver(rule: Rule, memo: dict[str | None, object]) -> Callable[[str | Non
                 value = normalise(t)
             except InvalidValue:
                 value = _BAD
-        if len(memo) >= MEMO_LIMIT:
-            memo.clear()
-        memo[text] = value
-        return value
+        return _remember(memo, text, value)
 
     return resolve
 
@@ -127,10 +140,7 @@ def _minute_resolver(
                 value = first if last - first == 59_000 else _BAD
             except InvalidValue:
                 pass
-        if len(memo) >= MEMO_LIMIT:
-            memo.clear()
-        memo[prefix] = value
-        return value
+        return _remember(memo, prefix, value)
 
     return minute
 
@@ -145,10 +155,7 @@ def _epoch_ms_code(src: _Source, i: int, rule: Rule, shape: Callable[[str], bool
     _target, single, sources, join, _const, _vmap, default, normalise, required = rule
     f = src.bind(f"_f{i}", normalise)
     memo: dict[str, object] = {}
-    if single is not None:
-        src.add(f"t = raw.get({src.bind(f'_s{i}', single)})")
-    else:
-        src.add(f"t = {src.bind(f'_j{i}', _joiner(sources, join))}(raw)")
+    _read_text(src, i, single, sources, join)
     src.add("if t:")
     src.add("t = t.strip()", 2)
     src.add("if t:")
@@ -189,10 +196,8 @@ def _rule_code(src: _Source, i: int, rule: Rule, ftype: str) -> None:
         return
     if const is not None:
         src.add(f"t = {src.bind(f'_k{i}', const)}")
-    elif single is not None:
-        src.add(f"t = raw.get({src.bind(f'_s{i}', single)})")
     else:
-        src.add(f"t = {src.bind(f'_j{i}', _joiner(sources, join))}(raw)")
+        _read_text(src, i, single, sources, join)
     if ftype not in _TEMPORAL:
         memo: dict[str | None, object] = {}
         m = src.bind(f"_memo{i}", memo)

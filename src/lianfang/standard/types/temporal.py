@@ -161,6 +161,19 @@ def _digits_expr(offset: int, width: int) -> str:
     return " + ".join([*terms, f"b[{offset + width - 1}] - {48 * int('1' * width)}"])
 
 
+def _shape(parts: list[tuple[str, str]], time_sep: str = "") -> re.Pattern[str]:
+    """The regex of a fixed-width layout: ASCII digits where it has fields, its literals elsewhere.
+
+    ``time_sep`` (built-ins only) lets ``T`` also be that separator.
+    """
+    return re.compile("".join(
+        f"[0-9]{{{_WIDTH[text]}}}" if kind == "dir"
+        else f"[T{re.escape(time_sep)}]" if time_sep and text == "T"
+        else re.escape(text)
+        for kind, text in parts
+    ))  # fmt: skip
+
+
 @cache
 def _compile_fixed(
     fmt: str, tz: tzinfo, want_date: bool, time_sep: str = ""
@@ -176,19 +189,14 @@ def _compile_fixed(
     parts = _layout(fmt)
     if parts is None:
         return None
-    pattern: list[str] = []
     fields: dict[str, str] = {}
     offset = 0  # in UTF-8 bytes: literals such as 年 take three
     for kind, text in parts:
         if kind == "dir":
             width = _WIDTH[text]
             fields[text] = _digits_expr(offset, width)
-            pattern.append(f"[0-9]{{{width}}}")
             offset += width
         else:
-            pattern.append(
-                f"[T{re.escape(time_sep)}]" if time_sep and text == "T" else re.escape(text)
-            )
             offset += len(text.encode())
     args = [fields.get(k, "1" if k in "md" else "0") for k in "YmdHMS"]
     call = f"date({', '.join(args[:3])})" if want_date else f"datetime({', '.join(args)}, 0, tz)"
@@ -205,7 +213,7 @@ def _compile_fixed(
         ]
     )
     namespace: dict[str, object] = {
-        "shape": re.compile("".join(pattern)).fullmatch,
+        "shape": _shape(parts, time_sep).fullmatch,
         "date": date,
         "datetime": datetime,
         "tz": tz,
@@ -232,9 +240,7 @@ def seconds_last_shape(formats: Sequence[str]) -> Callable[[str], bool] | None:
     parts = _layout(formats[0])
     if parts is None:
         return None
-    shape = re.compile(
-        "".join(f"[0-9]{{{_WIDTH[text]}}}" if kind == "dir" else re.escape(text) for kind, text in parts)
-    ).fullmatch
+    shape = _shape(parts).fullmatch
     return lambda text: shape(text) is not None
 
 
