@@ -131,6 +131,30 @@ def test_disposition_closes_an_alarm(platform: Platform) -> None:
         platform.alarms.dispose(int(alarm["id"]), status="ignored", note="", by_user=1, at_ms=3)
 
 
+def test_an_open_alarm_holds_back_repeats_until_it_is_disposed_of(platform: Platform) -> None:
+    b = user(platform, "nightowl")
+    sunday_night = int(datetime(2026, 11, 29, 23, 30, tzinfo=SH).timestamp() * 1000)
+    platform.audit.append([view(b, sunday_night + i * MIN) for i in range(3)])
+    assert len(alarms(platform)["after_hours"]) == 1  # one night of reading is one alarm
+    first = alarms(platform)["after_hours"][0]
+    assert platform.alarms.dispose(int(first["id"]), status="confirmed", note="核实", by_user=1, at_ms=1)
+    platform.audit.record(view(b, sunday_night + 10 * MIN))  # disposed of: the next read raises again
+    again = alarms(platform)["after_hours"]
+    assert len(again) == 2 and {a["status"] for a in again} == {"confirmed", "open"}
+
+
+def test_a_busy_day_raises_one_volume_alarm_with_the_day_s_count(platform: Platform) -> None:
+    a = user(platform, "busy")
+    audit = platform.audit
+    audit.append([view(a, MONDAY_10 + i * 100, f"person:{i}") for i in range(150)])
+    audit.append([view(a, MONDAY_10 + i * 100, f"person:{i}", action="auth.whoami") for i in range(150, 300)])
+    assert "volume" not in alarms(platform)  # 150 reads (the rest are not data reads): below the floor of 200
+    audit.append([view(a, MONDAY_10 + i * 100, f"person:{i}") for i in range(300, 700)])
+    found = alarms(platform)["volume"]
+    assert len(found) == 1
+    assert found[0]["evidence"]["reads_today"] == 201  # type: ignore[index]  # raised by the read that passed 200
+
+
 def test_alarm_rules_are_configurable_and_checked() -> None:
     cfg = load_alarm_config()
     assert all(cfg.on(r) for r in RULES)

@@ -7,7 +7,10 @@ who read which person that the alarm thread writes before evaluating the events
 waiting for it, in one transaction (each event is seen by the process that appended
 it), and prunes daily. An alarm names its rule, severity, user, subject and the event that
 raised it, with evidence (counts, thresholds, sequence numbers); a rule raises at
-most one open alarm per user (or subject) per window, so a burst is one alarm.
+most one open alarm per user (or subject) per window, so a burst is one alarm. The
+engine remembers the open alarms it has seen for a minute (:data:`OPEN_MEMO_S`), so a
+rule that keeps matching does not look its alarm up on every event; disposing of an
+alarm lets its rule raise again at once in this process, within that minute in others.
 
 Rules: access outside working hours; daily reads above the user's own baseline and
 the peer group's 99th percentile; repeated denials; a person looked up with no known
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import queue
 import threading
 from collections.abc import Callable, Iterable
@@ -31,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from importlib import resources
 from pathlib import Path
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,6 +49,11 @@ from lianfang.audit.event import AuditEvent
 log = logging.getLogger(__name__)
 
 DAY_MS = 86_400_000
+#: How long an open alarm this engine has seen is taken as still open without asking the
+#: database again. A rule that keeps matching (a user reading all night) would otherwise
+#: look its alarm up on every event; an alarm disposed of by another process is noticed
+#: within this time (one disposed of here, at once).
+OPEN_MEMO_S = 60.0
 RULES = (
     "after_hours", "volume", "repeated_denials", "no_case_link", "bulk_export", "protected_person",
     "many_users_one_subject", "self_or_family", "dormant_account", "audit_failure",
@@ -139,27 +149,53 @@ class AlarmEngine:
         self._history_day: int | None = None
         self._own_reads: dict[int, int] = {}
         self._peer_reads: dict[str, dict[int, int]] = {}
+        # (rule, user, subject) -> (the open alarm's at_ms, monotonic time it was seen open)
+        self._open_seen: dict[tuple[str, int | None, str | None], tuple[int, float]] = {}
 
     # -- raising ---------------------------------------------------------------------
 
     def _raise(self, rule: str, at_ms: int, evidence: dict[str, Any], *, user_id: int | None = None,
                subject: str | None = None, seq: int | None = None, window_ms: int = DAY_MS) -> bool:
         """Store an alarm unless an open one of this rule for this user/subject is within ``window_ms``."""
-        a = self.alarms.c
-        cond = [a.rule == rule, a.at_ms > at_ms - window_ms, a.status == "open"]
-        cond.append(a.user_id == user_id if user_id is not None else a.user_id.is_(None))
-        if subject is not None:
-            cond.append(a.subject == subject)
-        with self.engine.connect() as conn:  # read, then write in its own transaction (see auth.resume)
-            if conn.execute(select(a.id).where(and_(*cond)).limit(1)).first() is not None:
-                return False
+        if self._open_within(rule, at_ms, user_id=user_id, subject=subject, window_ms=window_ms):
+            return False
         with self.engine.begin() as conn:
             conn.execute(insert(self.alarms).values(
                 rule=rule, severity=self.config.rules[rule]["severity"], user_id=user_id, subject=subject,
                 at_ms=at_ms, seq=seq, evidence=json.dumps(evidence, ensure_ascii=False, sort_keys=True),
                 status="open",
             ))  # fmt: skip
+        self._remember_open(rule, user_id, subject, at_ms)
         return True
+
+    def _open_within(self, rule: str, at_ms: int, *, user_id: int | None, subject: str | None,
+                     window_ms: int) -> bool:
+        """Whether an open alarm of ``rule`` for this user/subject lies within ``window_ms`` before ``at_ms``."""
+        if self._open_remembered(rule, at_ms, user_id=user_id, subject=subject, window_ms=window_ms):
+            return True
+        a = self.alarms.c
+        cond = [a.rule == rule, a.at_ms > at_ms - window_ms, a.status == "open"]
+        cond.append(a.user_id == user_id if user_id is not None else a.user_id.is_(None))
+        if subject is not None:
+            cond.append(a.subject == subject)
+        with self.engine.connect() as conn:  # read, then write in its own transaction (see auth.resume)
+            found = conn.execute(select(func.max(a.at_ms)).where(and_(*cond))).scalar()
+        if found is None:
+            return False
+        self._remember_open(rule, user_id, subject, int(found))
+        return True
+
+    def _open_remembered(self, rule: str, at_ms: int, *, user_id: int | None, subject: str | None,
+                         window_ms: int) -> bool:
+        """:meth:`_open_within` as far as this engine remembers, without asking the database."""
+        seen = self._open_seen.get((rule, user_id, subject))
+        return seen is not None and seen[0] > at_ms - window_ms and monotonic() - seen[1] < OPEN_MEMO_S
+
+    def _remember_open(self, rule: str, user_id: int | None, subject: str | None, at_ms: int) -> None:
+        if len(self._open_seen) >= 10_000:  # subjects come and go: keep what is still fresh
+            now = monotonic()
+            self._open_seen = {k: v for k, v in self._open_seen.items() if now - v[1] < OPEN_MEMO_S}
+        self._open_seen[(rule, user_id, subject)] = (at_ms, monotonic())
 
     def audit_failed(self, error: BaseException, at_ms: int) -> None:
         if self.config.on("audit_failure"):
@@ -212,24 +248,29 @@ class AlarmEngine:
         return int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
 
     def _volume(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
-        if not self._data(ev):
-            return False
+        if not self._data(ev) or self._open_remembered("volume", ev.at_ms, user_id=ev.user_id, subject=None,
+                                                        window_ms=DAY_MS):
+            return False  # (a user already reported today is not counted again on every read)
         e = self.events.c
         today = self._day_start(ev.at_ms)
+        # up to this event only: evaluation may lag behind appends, and history may be loaded in bulk
+        reads = (e.user_id == ev.user_id, e.at_ms >= today, e.at_ms <= ev.at_ms, e.seq <= seq,
+                 e.action.startswith("data."))
         with self.engine.connect() as conn:
-            # up to this event only: evaluation may lag behind appends, and history may be loaded in bulk
-            count = conn.execute(select(func.count()).where(
-                e.user_id == ev.user_id, e.at_ms >= today, e.at_ms <= ev.at_ms, e.seq <= seq,
-                e.action.startswith("data."))).scalar_one()
-            if count < p["min_reads"]:
-                return False
             own, per_user = self._history(conn, ev, today, p["baseline_days"])
-        baseline = own / p["baseline_days"]
-        peers = sorted(n / p["baseline_days"] for uid, n in per_user.items() if uid != ev.user_id)
-        peer_q = peers[min(len(peers) - 1, int(p["peer_quantile"] * len(peers)))] if peers else 0.0
-        threshold = max(p["min_reads"], p["factor"] * baseline, peer_q)
-        if count <= threshold:
-            return False
+            baseline = own / p["baseline_days"]
+            peers = sorted(n / p["baseline_days"] for uid, n in per_user.items() if uid != ev.user_id)
+            peer_q = peers[min(len(peers) - 1, int(p["peer_quantile"] * len(peers)))] if peers else 0.0
+            threshold = max(p["min_reads"], p["factor"] * baseline, peer_q)
+            # whether today's reads pass the threshold needs no more of them than one past it:
+            # a busy user's every read costs the same, not more with each read of the day
+            enough = math.floor(threshold) + 1
+            counted = conn.execute(select(func.count()).select_from(
+                select(e.seq).where(*reads).limit(enough).subquery())).scalar_one()
+            if counted < enough or self._open_within("volume", ev.at_ms, user_id=ev.user_id, subject=None,
+                                                     window_ms=DAY_MS):
+                return False
+            count = conn.execute(select(func.count()).where(*reads)).scalar_one()  # the evidence's number
         return self._raise("volume", ev.at_ms, {
             "reads_today": count, "own_daily_baseline": round(baseline, 1), "peer_p99_daily": round(peer_q, 1),
             "threshold": round(threshold, 1)}, user_id=ev.user_id, seq=seq)  # fmt: skip
@@ -343,12 +384,12 @@ class AlarmEngine:
         return False
 
     def _self_or_family(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
-        if not self._data(ev):
-            return False
+        person, family = ev.detail.get("person_digest"), ev.detail.get("family_digest")
+        if not self._data(ev) or not (person or family):
+            return False  # nothing to compare: the user's own digests are not read
         facts = self.user_facts(ev.user_id) if ev.user_id is not None else None
         if facts is None:
             return False
-        person, family = ev.detail.get("person_digest"), ev.detail.get("family_digest")
         kind = None
         if person and facts.person_bidx is not None and person == facts.person_bidx.hex():
             kind = "self"
@@ -393,6 +434,7 @@ class AlarmEngine:
             done = conn.execute(update(self.alarms).where(self.alarms.c.id == alarm_id, self.alarms.c.status == "open")
                                 .values(status=status, disposed_by=by_user, disposed_at=at_ms,
                                         disposition=note[:2000])).rowcount
+        self._open_seen.clear()  # the rule may raise again at once
         return bool(done)
 
 
