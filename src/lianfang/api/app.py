@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
@@ -14,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
 from lianfang import __version__
+from lianfang.api.middleware import ResponseGuard
 from lianfang.api.routes import (
     access,
     audit,
@@ -34,8 +32,6 @@ from lianfang.audit import AuditUnavailable
 from lianfang.ingest.pipeline import Ingestor
 from lianfang.platform import Platform
 from lianfang.web import routes as web_routes
-
-_access = logging.getLogger("lianfang.access")
 
 
 async def _audit_unavailable(request: Request, exc: Exception) -> Response:
@@ -96,26 +92,5 @@ def create_app(platform: Platform) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=Path(web_routes.__file__).with_name("static")), name="static")
 
-    @app.middleware("http")
-    async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        # uvicorn's own access log is off (lianfang serve): it would write query strings, and a query
-        # string may hold what a client should not have put there. This one logs the path only.
-        started = time.perf_counter()
-        response = await call_next(request)
-        _access.info("%s %s %d %.1fms", request.method, request.url.path, response.status_code,
-                     (time.perf_counter() - started) * 1000)
-        return response
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.url.path != "/docs":  # the API explorer starts itself with an inline script
-            response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")  # pages and answers may hold personal data
-        return response
-
+    app.add_middleware(ResponseGuard)  # security headers and the access log, on every answer
     return app
