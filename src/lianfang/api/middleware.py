@@ -27,7 +27,7 @@ _NO_STORE = ("Cache-Control", "no-store")  # pages and answers may hold personal
 
 def security_headers(path: str) -> tuple[tuple[str, str], ...]:
     """The headers an answer at ``path`` gets unless it set them itself."""
-    extra = _ALWAYS
+    extra: tuple[tuple[str, str], ...] = _ALWAYS
     if path != "/docs":  # the API explorer starts itself with an inline script
         extra += (_CSP,)
     if not path.startswith("/static/"):
