@@ -1,4 +1,8 @@
-"""Typed dependencies shared by routes."""
+"""Typed dependencies shared by routes.
+
+Those that do no I/O are ``async``: FastAPI runs a plain ``def`` dependency on the thread
+pool, a hop there and back per dependency per request, which costs more than the work.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,12 @@ from lianfang.ingest.pipeline import Ingestor
 from lianfang.platform import Platform
 
 
-def get_platform(request: Request) -> Platform:
+async def get_platform(request: Request) -> Platform:
     plat: Platform = request.app.state.platform
     return plat
 
 
-def get_ingestor(request: Request) -> Ingestor:
+async def get_ingestor(request: Request) -> Ingestor:
     ing: Ingestor = request.app.state.ingestor
     return ing
 
@@ -27,12 +31,13 @@ IngestorDep = Annotated[Ingestor, Depends(get_ingestor)]
 class Page:
     """Paging parameters with the configured maximum page size enforced."""
 
-    def __init__(
-        self, request: Request, limit: int = Query(50, ge=1), offset: int = Query(0, ge=0)
-    ):
-        cap = request.app.state.platform.settings.max_page_size
+    def __init__(self, limit: int, offset: int, cap: int):
         self.limit = min(limit, cap)
         self.offset = offset
 
 
-PageDep = Annotated[Page, Depends(Page)]
+async def get_page(request: Request, limit: int = Query(50, ge=1), offset: int = Query(0, ge=0)) -> Page:
+    return Page(limit, offset, request.app.state.platform.settings.max_page_size)
+
+
+PageDep = Annotated[Page, Depends(get_page)]
