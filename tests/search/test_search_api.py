@@ -142,6 +142,22 @@ def test_personal_queries_are_refused_in_urls_and_page_sizes_are_capped(province
     assert first["groups"][0]["total"] == second["groups"][0]["total"] > 2
 
 
+def test_group_totals_are_exact_whether_or_not_the_matches_fit_on_the_page(province: Platform) -> None:
+    """A total is counted when a page cannot hold every match, and known from the candidates when it can."""
+    from sqlalchemy import func, select
+
+    table = province.metadata.tables["rec_sighting"]
+    with province.engine.connect() as conn:
+        stored = conn.execute(select(func.count()).where(table.c.plate_no == PLATE)).scalar_one()
+    assert stored > 3
+    inv, _ = user_client(province, ["investigator"], "360102")
+    for size in (1, stored - 1, stored, stored + 1):
+        for page in (1, 2):
+            g = search(inv, PLATE, category="sighting", size=size, page=page)["groups"][0]
+            assert g["total"] == stored, (size, page)
+            assert len(g["items"]) + g["withheld"] == max(0, min(size, stored - (page - 1) * size)), (size, page)
+
+
 def test_roles_without_data_access_cannot_search(province: Platform) -> None:
     auditor, _ = user_client(province, ["auditor"], "360000")
     res = auditor.post("/api/v1/search", json={"q": PLATE, "purpose": "identity_check"})

@@ -131,11 +131,13 @@ class Searcher:
 
     def _group(self, conn: Connection, reading: Reading, query: Query, category: str, targets: list[Target],
                page: int, size: int, exclude: frozenset[str]) -> Group:
-        """One category: exact count, then only the candidates the page can need, ranked, projected.
+        """One category: the candidates the page can need, ranked, projected, and the exact count.
 
         Each searched column gives its newest ``page × size`` matches (plus any excluded ones):
         ranking is by the column's score, then time, so the page is always among them, however
-        many records match — a plate seen 10,000 times reads 20 sighting IDs, not 10,000.
+        many records match — a plate seen 10,000 times reads 20 sighting IDs, not 10,000. The
+        matches are counted only when some column had more than that; otherwise the candidates
+        are all of them (most searches: one person, one vehicle, a few cases).
         """
         table = self.targets.table(category)
         cat = self.targets.standard.category(category)
@@ -151,25 +153,30 @@ class Searcher:
         group = Group(category, 0, page, size)
         if not conditions:
             return group
-        total = conn.execute(select(func.count()).select_from(table)
-                             .where(or_(*(c for _, c in conditions)), *city)).scalar_one()
         mine = sum(1 for e in exclude if e.startswith(f"{category}:"))
         limit = NARROW_CAP if narrowing else page * size + mine
         found: dict[int, _Candidate] = {}
-        excluded = 0
+        excluded: set[int] = set()
+        every_match_read = True  # no column had more matches than the limit
         for target, condition in conditions:
             rows = conn.execute(select(table.c.id, tcol).where(condition, *city)
                                 .order_by(tcol.desc(), table.c.id.desc()).limit(limit)).all()
+            every_match_read = every_match_read and len(rows) < limit
             for rid, at in rows:
                 if f"{category}:{rid}" in exclude:
-                    excluded += 1
+                    excluded.add(rid)
                     continue
                 prev = found.get(rid)
                 if prev is None or prev.score < target.score:
                     match = target.field if target.mode == "exact" else f"{target.field}~sound"
                     found[rid] = _Candidate(int(rid), target.score, int(at or 0), match)
+        if every_match_read:  # the candidates are all the matches: the count is known without asking
+            total = len(found) + len(excluded)
+        else:
+            total = conn.execute(select(func.count()).select_from(table)
+                                 .where(or_(*(c for _, c in conditions)), *city)).scalar_one()
         ranked = sorted(found.values(), key=lambda c: (-c.score, -c.at, -c.record_id))
-        group.total = max(total - excluded, len(ranked))
+        group.total = max(total - len(excluded), len(ranked))
         group.capped = narrowing and total > NARROW_CAP
         chosen = ranked if narrowing else ranked[(page - 1) * size: page * size]
         if not chosen:
