@@ -320,6 +320,8 @@ class AlarmEngine:
     def _no_case_link(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
         if not self._data(ev) or not self._persons(ev) or ev.outcome not in ("allow", "mask"):
             return False
+        if self._open_remembered("no_case_link", ev.at_ms, user_id=ev.user_id, subject=None, window_ms=DAY_MS):
+            return False  # reported today already: the case need not be looked up
         known = False
         if ev.case_no:
             with self.engine.connect() as conn:
