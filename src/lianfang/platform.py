@@ -27,7 +27,7 @@ from lianfang.search import Entities, Recogniser, Searcher
 from lianfang.search.targets import Targets
 from lianfang.settings import Settings
 from lianfang.standard import Standard, load_standard
-from lianfang.store.engine import engine_from_settings, migrate
+from lianfang.store.engine import engine_from_settings, migrate, read_only
 from lianfang.store.schema import build_metadata
 from lianfang.track import CloneRule, Trajectories
 from lianfang.track.layers import MapLayers
@@ -80,7 +80,7 @@ class Platform:
 
     def _user_facts(self, user_id: int) -> UserFacts | None:
         users = self.metadata.tables["app_user"]
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             row = conn.execute(select(users).where(users.c.id == user_id)).first()
         if row is None:
             return None
@@ -144,7 +144,7 @@ class Platform:
     def city_names(self) -> dict[str, str]:
         """City names (with and without 市) to division codes, from the jurisdiction reference data."""
         j = self.metadata.tables["rec_jurisdiction"]
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             rows = conn.execute(select(j.c.name, j.c.city_code).where(j.c.level == "city")).all()
         names: dict[str, str] = {}
         for name, code in rows:

@@ -29,6 +29,7 @@ from lianfang.policy.config import PolicyConfig
 from lianfang.policy.decision import Grant, Purpose, ScopeKind, actor_reach
 from lianfang.policy.roles import Role
 from lianfang.standard.levels import Level, parse_level
+from lianfang.store.engine import read_only
 
 HOUR_MS = 3_600_000
 MAX_HOURS = 720  # 30 days
@@ -226,7 +227,7 @@ class Approvals:
         return None
 
     def get(self, request_id: int) -> AccessRequest:
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             row = conn.execute(select(self.requests).where(self.requests.c.id == request_id)).first()
         if row is None:
             raise AccessError("not_found", f"no access request {request_id}")
@@ -234,14 +235,14 @@ class Approvals:
 
     def purpose_text(self, request_id: int) -> str:
         """The requester's own words on why (stored encrypted); shown to the approvers who decide."""
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             blob = conn.execute(
                 select(self.requests.c.purpose_text_enc).where(self.requests.c.id == request_id)
             ).scalar_one_or_none()
         return self.cipher.decrypt("access.purpose_text", bytes(blob)) if blob else ""
 
     def mine(self, user: User) -> list[AccessRequest]:
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             rows = conn.execute(
                 select(self.requests).where(self.requests.c.requester_id == user.id).order_by(self.requests.c.id.desc())
             )
@@ -279,7 +280,7 @@ class Approvals:
 
     def queue(self, user: User) -> list[AccessRequest]:
         """Pending requests ``user`` may decide, oldest first."""
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             rows = conn.execute(
                 select(self.requests).where(self.requests.c.status == "pending").order_by(self.requests.c.id)
             )
@@ -366,7 +367,7 @@ class Approvals:
     # -- grants --------------------------------------------------------------------
 
     def grant(self, grant_id: int) -> Grant:
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             row = conn.execute(select(self.grants).where(self.grants.c.id == grant_id)).first()
         if row is None:
             raise AccessError("not_found", f"no grant {grant_id}")
@@ -375,7 +376,7 @@ class Approvals:
     def grants_for(self, user_id: int, now_ms: int) -> list[Grant]:
         """The user's live grants, plus those that ended in the last day (so a refusal can say why)."""
         g = self.grants.c
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             rows = conn.execute(
                 select(self.grants).where(
                     g.holder_id == user_id,
@@ -388,7 +389,7 @@ class Approvals:
     def granted_by(self, user: User, *, limit: int = 200) -> list[Grant]:
         """Grants ``user`` approved, newest first (live, expired and revoked)."""
         g = self.grants.c
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             rows = conn.execute(select(self.grants).where(g.approver_id == user.id).order_by(g.id.desc()).limit(limit))
             return [_grant(r) for r in rows]
 
@@ -419,7 +420,7 @@ class Approvals:
         return self.grant(grant_id)
 
     def _request_of(self, grant_id: int) -> int:
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             return int(conn.execute(select(self.grants.c.request_id).where(self.grants.c.id == grant_id)).scalar_one())
 
     # -- notifications -------------------------------------------------------------
@@ -438,7 +439,7 @@ class Approvals:
         q = select(self.notes).where(n.user_id == user.id).order_by(n.id.desc()).limit(200)
         if unread_only:
             q = q.where(n.read_at.is_(None))
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
 
     def mark_read(self, user: User, note_id: int, now_ms: int) -> None:

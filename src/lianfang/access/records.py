@@ -22,6 +22,7 @@ from lianfang.identity.directory import User, family_digest
 from lianfang.policy.decision import Effect, Purpose
 from lianfang.standard import Standard
 from lianfang.standard.levels import Level, parse_level
+from lianfang.store.engine import read_only
 from lianfang.store.schema import record_table_name
 
 
@@ -71,7 +72,7 @@ class RecordReader:
         if category not in self.standard.categories:
             raise RecordHidden(f"no category {category!r}")
         table = self.metadata.tables[record_table_name(category)]
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             row = conn.execute(select(table).where(table.c.id == record_id)).first()
         target = f"{category}:{record_id}"
         if row is None:

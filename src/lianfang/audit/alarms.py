@@ -45,6 +45,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lianfang.audit.event import AuditEvent
+from lianfang.store.engine import read_only
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ class AlarmEngine:
         cond.append(a.user_id == user_id if user_id is not None else a.user_id.is_(None))
         if subject is not None:
             cond.append(a.subject == subject)
-        with self.engine.connect() as conn:  # read, then write in its own transaction (see auth.resume)
+        with read_only(self.engine) as conn:  # read, then write in its own transaction (see auth.resume)
             found = conn.execute(select(func.max(a.at_ms)).where(and_(*cond))).scalar()
         if found is None:
             return False
@@ -256,7 +257,7 @@ class AlarmEngine:
         # up to this event only: evaluation may lag behind appends, and history may be loaded in bulk
         reads = (e.user_id == ev.user_id, e.at_ms >= today, e.at_ms <= ev.at_ms, e.seq <= seq,
                  e.action.startswith("data."))
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             own, per_user = self._history(conn, ev, today, p["baseline_days"])
             baseline = own / p["baseline_days"]
             peers = sorted(n / p["baseline_days"] for uid, n in per_user.items() if uid != ev.user_id)
@@ -303,7 +304,7 @@ class AlarmEngine:
             return False
         e = self.events.c
         window = p["window_minutes"] * 60_000
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             seqs = [r[0] for r in conn.execute(select(e.seq).where(
                 e.user_id == ev.user_id, e.at_ms > ev.at_ms - window, e.at_ms <= ev.at_ms, e.seq <= seq,
                 e.outcome.in_(DENIED),
@@ -324,7 +325,7 @@ class AlarmEngine:
             return False  # reported today already: the case need not be looked up
         known = False
         if ev.case_no:
-            with self.engine.connect() as conn:
+            with read_only(self.engine) as conn:
                 known = conn.execute(
                     select(self.cases.c.id).where(self.cases.c.case_no == ev.case_no).limit(1)
                 ).first() is not None
@@ -374,7 +375,7 @@ class AlarmEngine:
         window = p["window_hours"] * 3_600_000
         s = self.subjects.c
         for target in self._subjects_of(ev):
-            with self.engine.connect() as conn:  # the subject index: one range of one subject, not the day
+            with read_only(self.engine) as conn:  # the subject index: one range of one subject, not the day
                 users = conn.execute(select(func.count(func.distinct(s.user_id))).where(
                     s.subject == target, s.at_ms > ev.at_ms - window, s.at_ms <= ev.at_ms, s.seq <= seq,
                 )).scalar_one()  # fmt: skip
@@ -407,7 +408,7 @@ class AlarmEngine:
         if ev.action != "auth.sign_in" or ev.outcome != "ok" or ev.user_id is None:
             return False
         e = self.events.c
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             before = conn.execute(select(func.max(e.at_ms)).where(
                 e.user_id == ev.user_id, e.action == "auth.sign_in", e.outcome == "ok", e.seq < seq)).scalar()
         facts = self.user_facts(ev.user_id)
@@ -426,7 +427,7 @@ class AlarmEngine:
             q = q.where(a.status == status)
         if rule:
             q = q.where(a.rule == rule)
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             return [{**dict(r._mapping), "evidence": json.loads(r.evidence)} for r in conn.execute(q)]
 
     def dispose(self, alarm_id: int, *, status: str, note: str, by_user: int | None, at_ms: int) -> bool:

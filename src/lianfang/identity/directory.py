@@ -19,6 +19,7 @@ from lianfang.crypto import BlindIndex, FieldCipher
 from lianfang.identity import passwords, totp
 from lianfang.policy.decision import Actor
 from lianfang.policy.roles import Role, parse_roles
+from lianfang.store.engine import read_only
 
 _USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")
 _UNIT = re.compile(r"^\d{6}$")
@@ -156,12 +157,12 @@ class Directory:
         return Credentials(username, initial, secret)
 
     def get(self, username: str) -> User | None:
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             row = conn.execute(select(self.users).where(self.users.c.username == username)).first()
         return _user(row) if row is not None else None
 
     def by_id(self, user_id: int) -> User | None:
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             row = conn.execute(select(self.users).where(self.users.c.id == user_id)).first()
         return _user(row) if row is not None else None
 
@@ -169,7 +170,7 @@ class Directory:
         q = select(self.users).order_by(self.users.c.unit_code, self.users.c.username)
         if unit_prefix:
             q = q.where(self.users.c.unit_code.startswith(unit_prefix))
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             users = [_user(r) for r in conn.execute(q)]
         return [u for u in users if role is None or Role(role) in u.roles] if role else users
 
@@ -222,7 +223,7 @@ class Directory:
 
     def change_password(self, username: str, old: str, new: str) -> None:
         user = self._require(username)
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             stored = conn.execute(select(self.users.c.password_hash).where(self.users.c.id == user.id)).scalar_one()
         if not passwords.verify_password(stored, old):
             raise DirectoryError("the current password is wrong")

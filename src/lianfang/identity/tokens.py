@@ -13,6 +13,7 @@ from sqlalchemy import Engine, Table, insert, select, update
 
 from lianfang.identity.auth import token_hash
 from lianfang.identity.directory import Directory, DirectoryError, User
+from lianfang.store.engine import read_only
 
 DAY_MS = 86_400_000
 LAST_USED_MS = 60_000  # how stale a token's last_used may get before it is written again
@@ -67,7 +68,7 @@ class Tokens:
         """The token's grant for ``scope``; None when unknown, revoked, expired, out of scope or its user inactive."""
         if not token.startswith("lf_"):
             return None
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             row = conn.execute(select(self.table).where(self.table.c.token_hash == token_hash(token))).first()
         if row is None or row.revoked_at is not None or now_ms >= int(row.expires_at):
             return None

@@ -27,6 +27,7 @@ from lianfang.policy.decision import Effect, Purpose, actor_reach, purpose_probl
 from lianfang.search.recognise import Query, QueryKind, Recogniser
 from lianfang.search.targets import GROUP_ORDER, Target, Targets, time_column
 from lianfang.standard.levels import Level
+from lianfang.store.engine import read_only
 
 #: Candidates a name narrowed by birth year reads per column (the year is checked on readable values).
 NARROW_CAP = 1000
@@ -125,7 +126,7 @@ class Searcher:
         for target in self.targets.for_kind(query.kind):
             if category is None or target.category == category:
                 by_category.setdefault(target.category, []).append(target)
-        with self.engine.connect() as conn:  # one connection for the whole search
+        with read_only(self.engine) as conn:  # one connection for the whole search
             return [self._group(conn, reading, query, cat, by_category[cat], page, size, exclude)
                     for cat in sorted(by_category, key=lambda c: GROUP_ORDER.index(c) if c in GROUP_ORDER else 99)]
 
@@ -204,7 +205,7 @@ class Searcher:
 
     def row(self, category: str, record_id: int) -> Row[Any] | None:
         table = self.targets.table(category)
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             return conn.execute(select(table).where(table.c.id == record_id)).first()
 
     # -- the audit event -----------------------------------------------------------------------------------------

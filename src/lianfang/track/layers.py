@@ -18,6 +18,7 @@ from lianfang.access.records import RequestRefused
 from lianfang.audit import Audit, AuditEvent
 from lianfang.identity.directory import User
 from lianfang.policy.decision import Effect, Purpose, effective_level
+from lianfang.store.engine import read_only
 from lianfang.track.service import request_refusal
 
 _PROPERTIES = ("device_id", "name", "device_kind", "road_name", "division_code")
@@ -43,7 +44,7 @@ class MapLayers:
             raise RequestRefused(reason)
         d = self.devices
         latest: dict[str, Any] = {}
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             for row in conn.execute(select(d).order_by(d.c.id)):
                 latest[str(row.device_id)] = row  # the latest row of a device wins
         counts: Counter[str] = Counter({"allow": 0, "mask": 0, "deny": 0})

@@ -36,6 +36,7 @@ from lianfang.policy.decision import Effect, Purpose, RecordRef, ScopeKind, effe
 from lianfang.standard.levels import Level
 from lianfang.standard.types import VALUE_TYPES, Context, InvalidValue
 from lianfang.store.codec import from_epoch_ms
+from lianfang.store.engine import read_only
 from lianfang.track.build import CloneRule, Point, Track, build_track
 from lianfang.track.window import Window, check_window
 
@@ -155,7 +156,7 @@ class Trajectories:
         window = check_window(since_ms, until_ms, self.max_days)
         target = f"person:{person_id}"
         reading = self._reading(user, purpose, now_ms, client, (target,), {})
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             row = conn.execute(select(self.persons).where(self.persons.c.id == person_id)).first()
         if row is None:
             self._record(reading, "data.track", [target], None, client, [], {"reason": "not_found"},
@@ -218,7 +219,7 @@ class Trajectories:
         s = self.sightings
         q = (select(s).where(s.c.plate_no == plate, s.c.passed_at >= window.since_ms, s.c.passed_at <= window.until_ms)
              .order_by(s.c.passed_at, s.c.id).limit(self.max_points + 1))
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             rows = conn.execute(q).all()
             truncated = len(rows) > self.max_points
             rows = rows[: self.max_points]
@@ -337,7 +338,7 @@ class Trajectories:
             return [], {}, 0
         digest = self.blind.digest("owner_citizen_id", str(citizen_id))
         v = self.vehicles
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             rows = conn.execute(select(v).where(v.c.owner_citizen_id_bidx == digest).order_by(v.c.id)
                                 .limit(MAX_VEHICLES)).all()
         views, hidden = [], 0

@@ -1,0 +1,53 @@
+"""Read-only connections: one round trip per read on PostgreSQL, and the pool stays transactional."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from lianfang.platform import Platform
+from lianfang.store.engine import read_only
+
+
+def test_a_read_only_connection_reads_and_leaves_the_pool_transactional(platform: Platform) -> None:
+    engine = platform.engine
+    users = platform.metadata.tables["app_user"]
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE probe (x INTEGER)"))
+    with read_only(engine) as conn:
+        assert conn.execute(select(users.c.id)).all() == []
+        if engine.dialect.name == "postgresql":
+            assert conn.connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+    # the same pooled connection, next used for a write, is in a transaction again: all or nothing
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            assert not conn.connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+        conn.execute(text("INSERT INTO probe (x) VALUES (1)"))
+        raise RuntimeError("the write fails half-way")
+    with read_only(engine) as conn:
+        assert conn.execute(text("SELECT count(*) FROM probe")).scalar_one() == 0
+
+
+def test_postgresql_reads_send_no_begin_or_rollback(platform: Platform, tmp_path: Path) -> None:
+    engine = platform.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's driver begins no transaction for a read in any case")
+    trace = tmp_path / "trace"
+    with read_only(engine) as conn:  # a pooled connection to trace
+        raw = conn.connection.dbapi_connection
+    fd = os.open(trace, os.O_WRONLY | os.O_CREAT)
+    raw.pgconn.trace(fd)  # type: ignore[union-attr]
+    try:
+        with read_only(engine) as conn:
+            assert conn.connection.dbapi_connection is raw
+            conn.execute(text("SELECT 1")).scalar_one()
+    finally:
+        raw.pgconn.untrace()  # type: ignore[union-attr]
+        os.close(fd)
+    sent = [line.split("\t")[3] for line in trace.read_text(encoding="utf-8").splitlines() if "\tF\t" in line]
+    queries = [s for s in sent if s.startswith("Query")]
+    assert not any("BEGIN" in s or "ROLLBACK" in s for s in sent), sent
+    assert len(queries) <= 2, sent  # the pool's liveness ping and the read itself
