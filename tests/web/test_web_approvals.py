@@ -68,6 +68,9 @@ def test_reject_and_revoke(web_user: Callable[..., Any], platform: Platform,
     assert ("access.reject", "ok") in actions and ("grant.revoke", "ok") in actions
     again = appr.post(f"/approvals/{first}/approve", {"reason": "改主意了"})
     assert again.status_code == 409 and "状态已变化" in again.text  # decided already
+    assert f"申请 {first} 已处理（已驳回），不能再审批" in again.text  # why, in the reader's language
+    gone = appr.post(f"/access/grants/{grant.id}/revoke", {"reason": "再次撤销"})
+    assert gone.status_code == 409 and f"授权 {grant.id} 已被撤销" in gone.text
 
 
 def test_approvers_of_another_city_and_self_approval_are_refused(web_user: Callable[..., Any],
@@ -79,7 +82,12 @@ def test_approvers_of_another_city_and_self_approval_are_refused(web_user: Calla
     assert other_city.post(f"/approvals/{rid}/approve", {"reason": "x"}).status_code == 403
     assert f'id="request-{rid}"' not in inv.get("/approvals").text
     own = inv.post(f"/approvals/{rid}/approve", {"reason": "x"})
-    assert own.status_code == 403 and "nobody decides their own" in own.text
+    assert own.status_code == 403 and "不能审批本人提出的授权申请" in own.text
+    foreign = other_city.post(f"/approvals/{rid}/approve", {"reason": "x"})
+    assert "您无权审批此申请人对 360200 敏感数据的授权" in foreign.text
+    other_city.get("/", params={"lang": "en"})  # the reader switches to English
+    foreign = other_city.post(f"/approvals/{rid}/approve", {"reason": "x"})
+    assert "You may not decide access to 360200&#39;s Sensitive data for this requester" in foreign.text
     assert platform.approvals.get(rid).status == "pending"
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,13 +44,16 @@ class AccessError(ValueError):
     """A refused request or decision; ``kind`` is invalid | forbidden | not_found | conflict.
 
     ``code`` names the exact problem where interfaces show it in the reader's language
-    (``request.case_no``, …; see :meth:`Approvals.request`); the message is English.
+    (``request.case_no``, ``decide.own``, …), with ``params`` to fill in (``id``, ``status``,
+    ``level``, ``city``, ``hours``, ``granted``); the message is English.
     """
 
-    def __init__(self, kind: str, message: str, code: str | None = None):
+    def __init__(self, kind: str, message: str, code: str | None = None,
+                 params: Mapping[str, object] | None = None):
         super().__init__(message)
         self.kind = kind
         self.code = code
+        self.params: Mapping[str, object] = params or {}
 
 
 @dataclass(frozen=True)
@@ -147,9 +150,10 @@ class Approvals:
         )
 
     def _refuse(self, user: User, action: str, target: str, now_ms: int, client: str | None, kind: str,
-                message: str, req: AccessRequest | None = None, code: str | None = None) -> AccessError:
+                message: str, req: AccessRequest | None = None, code: str | None = None,
+                params: Mapping[str, object] | None = None) -> AccessError:
         self._audit(user, action, "denied", target, now_ms, client, req, reason=kind)
-        return AccessError(kind, message, code)
+        return AccessError(kind, message, code, params)
 
     # -- requests ------------------------------------------------------------------
 
@@ -230,7 +234,7 @@ class Approvals:
         with read_only(self.engine) as conn:
             row = conn.execute(select(self.requests).where(self.requests.c.id == request_id)).first()
         if row is None:
-            raise AccessError("not_found", f"no access request {request_id}")
+            raise AccessError("not_found", f"no access request {request_id}", "request.not_found", {"id": request_id})
         return _request(row)
 
     def purpose_text(self, request_id: int) -> str:
@@ -294,19 +298,21 @@ class Approvals:
         try:
             req = self.get(request_id)
         except AccessError as exc:
-            raise self._refuse(user, action, f"request:{request_id}", now_ms, client, "not_found", str(exc)) from None
+            raise self._refuse(user, action, f"request:{request_id}", now_ms, client, "not_found", str(exc),
+                               code=exc.code, params=exc.params) from None
         target = f"request:{request_id}"
         if req.status != "pending":
             raise self._refuse(user, action, target, now_ms, client, "conflict",
-                               f"request {request_id} is {req.status}", req)
+                               f"request {request_id} is {req.status}", req,
+                               code="decide.not_pending", params={"id": request_id, "status": req.status})
         if user.id == req.requester_id:
             raise self._refuse(user, action, target, now_ms, client, "forbidden",
-                               "nobody decides their own access request", req)
+                               "nobody decides their own access request", req, code="decide.own")
         role = self.deciding_role(user, req)
         if role is None:
             raise self._refuse(user, action, target, now_ms, client, "forbidden",
                                f"you may not decide {req.level} access to {req.owner_city}'s data for this requester",
-                               req)
+                               req, code="decide.not_yours", params={"level": req.level.value, "city": req.owner_city})
         return req, role
 
     def approve(self, user: User, request_id: int, *, reason: str, now_ms: int, client: str | None = None,
@@ -315,7 +321,8 @@ class Approvals:
         granted = req.hours if hours is None else hours
         if not 1 <= granted <= req.hours:
             raise self._refuse(user, "access.approve", f"request:{request_id}", now_ms, client, "invalid",
-                               f"approve for 1–{req.hours} hours (what was asked), not {granted}", req)
+                               f"approve for 1–{req.hours} hours (what was asked), not {granted}", req,
+                               code="approve.hours", params={"hours": req.hours, "granted": granted})
         with self.engine.begin() as conn:
             done = conn.execute(
                 update(self.requests)
@@ -324,7 +331,8 @@ class Approvals:
                         reason_enc=self._enc_reason(reason))
             ).rowcount
             if done != 1:
-                raise AccessError("conflict", f"request {request_id} was decided meanwhile")
+                raise AccessError("conflict", f"request {request_id} was decided meanwhile", "decide.raced",
+                                  {"id": request_id})
             res = conn.execute(
                 insert(self.grants).values(
                     request_id=req.id, holder_id=req.requester_id, approver_id=user.id, approver_role=role.value,
@@ -355,7 +363,7 @@ class Approvals:
         req = self.get(request_id)
         if req.requester_id != user.id or req.status != "pending":
             raise self._refuse(user, "access.withdraw", f"request:{request_id}", now_ms, client, "forbidden",
-                               "only the requester withdraws a pending request", req)
+                               "only the requester withdraws a pending request", req, code="withdraw.not_requester")
         with self.engine.begin() as conn:
             conn.execute(update(self.requests).where(self.requests.c.id == req.id).values(status="withdrawn"))
         self._audit(user, "access.withdraw", "ok", f"request:{req.id}", now_ms, client, req)
@@ -370,7 +378,7 @@ class Approvals:
         with read_only(self.engine) as conn:
             row = conn.execute(select(self.grants).where(self.grants.c.id == grant_id)).first()
         if row is None:
-            raise AccessError("not_found", f"no grant {grant_id}")
+            raise AccessError("not_found", f"no grant {grant_id}", "grant.not_found", {"id": grant_id})
         return _grant(row)
 
     def grants_for(self, user_id: int, now_ms: int) -> list[Grant]:
@@ -399,14 +407,15 @@ class Approvals:
             g = self.grant(grant_id)
         except AccessError:
             raise self._refuse(user, "grant.revoke", f"grant:{grant_id}", now_ms, client, "not_found",
-                               f"no grant {grant_id}") from None
+                               f"no grant {grant_id}", code="grant.not_found", params={"id": grant_id}) from None
         req = self.get(self._request_of(grant_id))
         may = user.id == g.holder_id or (user.active and self.deciding_role(user, req) is not None) or (
             user.active and user.id == g.approver_id
         )
         if not may:
             raise self._refuse(user, "grant.revoke", f"grant:{grant_id}", now_ms, client, "forbidden",
-                               "only the holder or an approver who could grant it may revoke a grant", req)
+                               "only the holder or an approver who could grant it may revoke a grant", req,
+                               code="revoke.not_allowed")
         with self.engine.begin() as conn:
             done = conn.execute(
                 update(self.grants)
@@ -414,7 +423,7 @@ class Approvals:
                 .values(revoked_at=now_ms, revoked_by=user.id, revoke_reason_enc=self._enc_reason(reason))
             ).rowcount
         if done != 1:
-            raise AccessError("conflict", f"grant {grant_id} is already revoked")
+            raise AccessError("conflict", f"grant {grant_id} is already revoked", "revoke.already", {"id": grant_id})
         self._notify([g.holder_id], "grant.revoked", grant_id, now_ms)
         self._audit(user, "grant.revoke", "ok", f"grant:{grant_id}", now_ms, client, req, grant_id=grant_id)
         return self.grant(grant_id)

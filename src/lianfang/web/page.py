@@ -349,6 +349,21 @@ def poster_with(*roles: Role) -> Callable[..., Viewer]:
 ERROR_STATUS = {"invalid": 422, "forbidden": 403, "not_found": 404, "conflict": 409}
 
 
+#: parameters of a refusal shown by their names in the reader's language (the rest as they are)
+_PARAM_LABELS = {"status": "request_status", "level": "level"}
+
+
+def access_problem(v: Viewer, exc: AccessError) -> str:
+    """What a refused access request or decision says, in the reader's language when its problem has a
+    text (``access_problem_<code>``, filled in from ``exc.params``), else the service's message."""
+    text = v.t.get(f"access_problem_{exc.code}") if exc.code else None
+    if text is None:
+        return str(exc)
+    lang = v.lang
+    return text.format(**{k: label(_PARAM_LABELS[k], val, lang) if k in _PARAM_LABELS else val
+                          for k, val in exc.params.items()})
+
+
 @contextmanager
 def service_call(v: Viewer) -> Iterator[None]:
     """Run a service call for the viewer; a refusal becomes a page saying why (the service audited it)."""
@@ -356,7 +371,7 @@ def service_call(v: Viewer) -> Iterator[None]:
         yield
     except AccessError as exc:
         raise v.refuse(ERROR_STATUS.get(exc.kind, 400), f"err_{exc.kind}" if exc.kind in ERROR_STATUS
-                       else "error_title", str(exc)) from None
+                       else "error_title", access_problem(v, exc)) from None
     except AuditUnavailable:
         raise v.refuse(503, "error_title", v.t["err_audit"]) from None
 
@@ -375,6 +390,7 @@ __all__ = [
     "Posting",
     "Viewer",
     "Viewing",
+    "access_problem",
     "add_nav",
     "env",
     "forbid",

@@ -24,7 +24,16 @@ from lianfang.policy.config import NOTHING
 from lianfang.policy.decision import Grant, Purpose, ScopeKind
 from lianfang.standard.levels import Level, parse_level
 from lianfang.web.i18n import add_texts
-from lianfang.web.page import ERROR_STATUS, Posting, Viewer, Viewing, forbid, reads_data, service_call
+from lianfang.web.page import (
+    ERROR_STATUS,
+    Posting,
+    Viewer,
+    Viewing,
+    access_problem,
+    forbid,
+    reads_data,
+    service_call,
+)
 
 #: what a refused request says, in the reader's language (AccessError.code; the form's own checks)
 _PROBLEMS = {
@@ -40,6 +49,23 @@ _PROBLEMS = {
     "scope": ("请选择申请范围", "Choose what the request covers"),
 }
 add_texts({f"access_problem_request.{code}": {"zh": zh, "en": en} for code, (zh, en) in _PROBLEMS.items()})
+#: what a refused decision, withdrawal or revocation says (AccessError.code, with its params)
+_DECISION_PROBLEMS = {
+    "request.not_found": ("没有编号为 {id} 的授权申请", "There is no access request {id}"),
+    "decide.not_pending": ("申请 {id} 已处理（{status}），不能再审批", "Request {id} is no longer pending ({status})"),
+    "decide.own": ("不能审批本人提出的授权申请", "Nobody decides their own access request"),
+    "decide.not_yours": ("您无权审批此申请人对 {city} {level}数据的授权",
+                         "You may not decide access to {city}'s {level} data for this requester"),
+    "decide.raced": ("申请 {id} 已由他人处理", "Request {id} was decided by someone else meanwhile"),
+    "approve.hours": ("批准时长应为1至{hours}小时（不超过申请时长），而不是{granted}小时",
+                      "Approve for 1–{hours} hours (at most what was asked), not {granted}"),
+    "withdraw.not_requester": ("只有申请人可以撤回待审批的申请", "Only the requester withdraws a pending request"),
+    "grant.not_found": ("没有编号为 {id} 的授权", "There is no grant {id}"),
+    "revoke.not_allowed": ("只有授权持有人或有权批准该授权的审批人可以撤销授权",
+                           "Only the holder, or an approver who could grant it, may revoke a grant"),
+    "revoke.already": ("授权 {id} 已被撤销", "Grant {id} is already revoked"),
+}
+add_texts({f"access_problem_{code}": {"zh": zh, "en": en} for code, (zh, en) in _DECISION_PROBLEMS.items()})
 
 
 router = APIRouter(include_in_schema=False)
@@ -146,8 +172,7 @@ def submit_request(
             purpose=Purpose(purpose, purpose_text, case_no), hours=parsed_hours, now_ms=now_ms(), client=v.client,
         )  # fmt: skip
     except AccessError as exc:
-        detail = v.t.get(f"access_problem_{exc.code}", str(exc)) if exc.code else str(exc)
-        return _form(v, values, status=ERROR_STATUS.get(exc.kind, 400), error=detail,
+        return _form(v, values, status=ERROR_STATUS.get(exc.kind, 400), error=access_problem(v, exc),
                      error_title=v.t.get(f"err_{exc.kind}", v.t["error_title"]))
     except AuditUnavailable:
         return _form(v, values, status=503, error=v.t["err_audit"], error_title=v.t["error_title"])
