@@ -268,10 +268,11 @@ class AlarmEngine:
             enough = math.floor(threshold) + 1
             counted = conn.execute(select(func.count()).select_from(
                 select(e.seq).where(*reads).limit(enough).subquery())).scalar_one()
-            if counted < enough or self._open_within("volume", ev.at_ms, user_id=ev.user_id, subject=None,
-                                                     window_ms=DAY_MS):
+            if counted < enough:
                 return False
-            count = conn.execute(select(func.count()).where(*reads)).scalar_one()  # the evidence's number
+            # the evidence's number: counted in full once per user and day, or once more per
+            # OPEN_MEMO_S when the open alarm it would repeat is only in the database
+            count = conn.execute(select(func.count()).where(*reads)).scalar_one()
         return self._raise("volume", ev.at_ms, {
             "reads_today": count, "own_daily_baseline": round(baseline, 1), "peer_p99_daily": round(peer_q, 1),
             "threshold": round(threshold, 1)}, user_id=ev.user_id, seq=seq)  # fmt: skip

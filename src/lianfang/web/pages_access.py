@@ -35,22 +35,21 @@ from lianfang.web.page import (
     service_call,
 )
 
-#: what a refused request says, in the reader's language (AccessError.code; the form's own checks)
+#: what a refused request, decision, withdrawal or revocation says, in the reader's language
+#: (AccessError.code, filled in from its params; the request form's own checks use request.*)
 _PROBLEMS = {
-    "role": ("您的角色不查阅数据，无法申请授权", "Your role reads no records, so it cannot be granted access to them"),
-    "city": ("数据所属城市应为6位行政区划代码", "The owning city is its 6-digit division code"),
-    "purpose": ("请选择查询事由", "Choose a purpose from the list"),
-    "case_no": ("申请授权须填写案件编号", "An access request needs a case number"),
-    "no_approver": ("没有角色可以批准该城市此级别的数据", "No role may grant this level of access to that city's data"),
-    "keys": (f"每次申请须列出1至{MAX_KEYS}条记录、人员、车辆或案件",
-             f"A request names 1–{MAX_KEYS} records, persons, vehicles or cases"),
-    "hours": (f"授权时长应为1至{MAX_HOURS}小时", f"Access is requested for 1–{MAX_HOURS} hours"),
-    "level": ("请选择密级", "Choose a classification level"),
-    "scope": ("请选择申请范围", "Choose what the request covers"),
-}
-add_texts({f"access_problem_request.{code}": {"zh": zh, "en": en} for code, (zh, en) in _PROBLEMS.items()})
-#: what a refused decision, withdrawal or revocation says (AccessError.code, with its params)
-_DECISION_PROBLEMS = {
+    "request.role": ("您的角色不查阅数据，无法申请授权",
+                     "Your role reads no records, so it cannot be granted access to them"),
+    "request.city": ("数据所属城市应为6位行政区划代码", "The owning city is its 6-digit division code"),
+    "request.purpose": ("请选择查询事由", "Choose a purpose from the list"),
+    "request.case_no": ("申请授权须填写案件编号", "An access request needs a case number"),
+    "request.no_approver": ("没有角色可以批准该城市此级别的数据",
+                            "No role may grant this level of access to that city's data"),
+    "request.keys": (f"每次申请须列出1至{MAX_KEYS}条记录、人员、车辆或案件",
+                     f"A request names 1–{MAX_KEYS} records, persons, vehicles or cases"),
+    "request.hours": (f"授权时长应为1至{MAX_HOURS}小时", f"Access is requested for 1–{MAX_HOURS} hours"),
+    "request.level": ("请选择密级", "Choose a classification level"),
+    "request.scope": ("请选择申请范围", "Choose what the request covers"),
     "request.not_found": ("没有编号为 {id} 的授权申请", "There is no access request {id}"),
     "decide.not_pending": ("申请 {id} 已处理（{status}），不能再审批", "Request {id} is no longer pending ({status})"),
     "decide.own": ("不能审批本人提出的授权申请", "Nobody decides their own access request"),
@@ -65,7 +64,7 @@ _DECISION_PROBLEMS = {
                            "Only the holder, or an approver who could grant it, may revoke a grant"),
     "revoke.already": ("授权 {id} 已被撤销", "Grant {id} is already revoked"),
 }
-add_texts({f"access_problem_{code}": {"zh": zh, "en": en} for code, (zh, en) in _DECISION_PROBLEMS.items()})
+add_texts({f"access_problem_{code}": {"zh": zh, "en": en} for code, (zh, en) in _PROBLEMS.items()})
 
 
 router = APIRouter(include_in_schema=False)
