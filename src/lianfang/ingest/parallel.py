@@ -43,10 +43,11 @@ from zoneinfo import ZoneInfo
 
 from lianfang.crypto import BlindIndex, FieldCipher, KeyRing
 from lianfang.ingest.chunks import ChunkBuilder, read_chunks
+from lianfang.ingest.collector import CollectorPause
 from lianfang.ingest.mapping import Mapping
 from lianfang.ingest.readers import Limits
 from lianfang.ingest.transform import Transformer
-from lianfang.ingest.writer import ChunkJob
+from lianfang.ingest.writer import ChunkJob, pack, unpack
 from lianfang.standard import Standard
 from lianfang.store.codec import RecordCodec
 
@@ -132,9 +133,11 @@ def _work(work: FileWork, index: int, count: int, out: Any) -> None:
             city_code=work.city_code,
         )
         chunks = read_chunks(work.path, feed, transformer, work.limits, work.chunk_size, work.skip)
-        for k, (records, done_bytes) in enumerate(chunks):
-            if k % count == index:
-                out.put((_JOB, builder.build(records, done_bytes)))
+        with CollectorPause() as pause:
+            for k, (records, done_bytes) in enumerate(chunks):
+                if k % count == index:
+                    out.put((_JOB, pack(builder.build(records, done_bytes))))
+                pause.tick()
         out.put((_END, None))
     except BaseException as exc:  # the caller raises it in file order
         out.put((_ERROR, _portable(exc)))
@@ -171,7 +174,7 @@ class ParallelChunks:
                 return
             if kind == _ERROR:
                 raise payload
-            yield payload
+            yield unpack(payload)
             k += 1
 
     def _next(self, i: int) -> tuple[str, Any]:

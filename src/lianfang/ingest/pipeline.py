@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lianfang.crypto import BlindIndex, FieldCipher, KeyRing
 from lianfang.ingest.chunks import ChunkBuilder, now_ms, read_chunks
+from lianfang.ingest.collector import CollectorPause
 from lianfang.ingest.lease import LeaseLost, current_owner, describe, holder_alive
 from lianfang.ingest.mapping import Feed, Mapping, MappingError, find_feed
 from lianfang.ingest.parallel import FileWork, ParallelChunks, auto_workers
@@ -528,14 +529,17 @@ class Ingestor:
                 city_code=res.city_code,
             )
             jobs = self._jobs(path, feed, transformer, builder, res.resumed_from, beat)
+        pause = CollectorPause(active=size >= self.settings.ingest_parallel_min_bytes)
         try:
             try:
-                for job in jobs:
-                    if aside is None:
-                        aside = self._set_aside(target.table, job, size, res.resumed_from)
-                    writer.submit(job)
-                    if progress:
-                        progress(res.name, min(writer.committed_bytes, size), size)
+                with pause:
+                    for job in jobs:
+                        if aside is None:
+                            aside = self._set_aside(target.table, job, size, res.resumed_from)
+                        writer.submit(job)
+                        if progress:
+                            progress(res.name, min(writer.committed_bytes, size), size)
+                        pause.tick()
             except BaseException:
                 writer.close(reraise=False)  # chunks already queued are complete: store them
                 raise

@@ -38,6 +38,8 @@ What stays as it was without the thread:
 
 from __future__ import annotations
 
+import marshal
+import pickle
 import queue
 import threading
 import time
@@ -68,6 +70,30 @@ class ChunkJob:
     repeats: list[tuple[int, bytes, bytes, bytes]] = field(default_factory=list)
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     reasons: Counter[str] = field(default_factory=Counter)
+
+
+def pack(job: ChunkJob) -> bytes:
+    """The job as bytes for another process of this interpreter.
+
+    ``marshal`` writes the rows (tuples of bytes, str, int, float, None) about four
+    times faster than pickle and reads them back faster too; a job holding anything
+    marshal cannot write goes as a pickle (the first byte tells which).
+    """
+    fields = (job.read, job.last_position, job.done_bytes, job.rows, job.keys, job.positions, job.hashes,
+              job.repeats, job.quarantine, dict(job.reasons))
+    try:
+        return b"m" + marshal.dumps(fields)
+    except ValueError:
+        return b"p" + pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack(data: bytes) -> ChunkJob:
+    """The job :func:`pack` wrote."""
+    body = memoryview(data)[1:]
+    fields = marshal.loads(body) if data[:1] == b"m" else pickle.loads(body)
+    read, last, done, rows, keys, positions, hashes, repeats, quarantine, reasons = fields
+    return ChunkJob(read=read, last_position=last, done_bytes=done, rows=rows, keys=keys, positions=positions,
+                    hashes=hashes, repeats=repeats, quarantine=quarantine, reasons=Counter(reasons))
 
 
 #: ``(connection, category, columns, rows)``: called in the transaction that stored ``rows``.
@@ -274,4 +300,4 @@ class _Totals:
         res.by_reason.update(self.by_reason)
 
 
-__all__ = ["ChunkJob", "ChunkWriter", "StoredHook", "Target"]
+__all__ = ["ChunkJob", "ChunkWriter", "StoredHook", "Target", "pack", "unpack"]
