@@ -180,17 +180,21 @@ def policy_bench(n: int = 50_000, peer_n: int = 2_000, peer_grants_n: int = 300)
 @dataclass
 class AuditResult:
     backend: str
-    append_events: int
-    append_seconds: float
+    append_events: int  # in all windows
+    append_rates: list[float]  # events/s of each window
     append_threads: int
     verify_records: int
-    verify_seconds: float
+    verify_runs: list[float]  # seconds of each verification
     verify_workers: int
     error: str | None = None
 
     @property
     def append_rate(self) -> float:
-        return self.append_events / self.append_seconds if self.append_seconds else 0.0
+        return statistics.median(self.append_rates) if self.append_rates else 0.0
+
+    @property
+    def verify_seconds(self) -> float:
+        return statistics.median(self.verify_runs) if self.verify_runs else 0.0
 
     @property
     def verify_rate(self) -> float:
@@ -221,29 +225,39 @@ def verify_in_fresh_process(url: str, key_file: Path) -> dict[str, object]:
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def audit_bench(url: str, backend: str, workdir: Path, *, seconds: float = 5.0, threads: int = 64,
-                trail: int = 1_000_000) -> AuditResult:
-    audit, engine, key_file = _audit_on(url, workdir)
-    committer = GroupCommitter(audit.trail, max_batch=4096)
+def _append_window(committer: GroupCommitter, seconds: float, threads: int, first: int) -> int:
+    """``threads`` request threads recording events for ``seconds``; answers how many were committed."""
     stop = time.perf_counter() + seconds
     counts = [0] * threads
 
     def worker(k: int) -> None:
-        i = k
+        i = first + k
         while time.perf_counter() < stop:
             committer.record(_event(i, int(time.time() * 1000)))
             counts[k] += 1
             i += threads
 
-    start = time.perf_counter()
     pool = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
-    elapsed = time.perf_counter() - start
+    return sum(counts)
+
+
+def audit_bench(url: str, backend: str, workdir: Path, *, seconds: float = 5.0, threads: int = 64,
+                trail: int = 1_000_000, rounds: int = 3) -> AuditResult:
+    """Append in ``rounds`` windows of ``seconds``, fill the trail to ``trail``, verify it ``rounds`` times."""
+    audit, engine, key_file = _audit_on(url, workdir)
+    committer = GroupCommitter(audit.trail, max_batch=4096)
+    rates: list[float] = []
+    appended = 0
+    for _ in range(rounds):
+        start = time.perf_counter()
+        n = _append_window(committer, seconds, threads, appended * threads)
+        rates.append(n / (time.perf_counter() - start))
+        appended += n
     committer.close()
-    appended = sum(counts)
     # fill the trail up to ``trail`` records in large batches, then verify all of it
     now = int(time.time() * 1000)
     have = appended
@@ -252,10 +266,14 @@ def audit_bench(url: str, backend: str, workdir: Path, *, seconds: float = 5.0, 
         audit.append([_event(have + j, now) for j in range(size)])
         have += size
     engine.dispose()  # type: ignore[attr-defined]
-    report = verify_in_fresh_process(url, key_file)
-    assert report["ok"] and report["records"] == have, report
-    return AuditResult(backend, appended, elapsed, threads, have, float(report["seconds"]),  # type: ignore[arg-type]
-                       int(report["workers"]))  # type: ignore[call-overload]
+    runs: list[float] = []
+    workers = 0
+    for _ in range(rounds):
+        report = verify_in_fresh_process(url, key_file)
+        assert report["ok"] and report["records"] == have, report
+        runs.append(float(report["seconds"]))  # type: ignore[arg-type]
+        workers = int(report["workers"])  # type: ignore[call-overload]
+    return AuditResult(backend, appended, rates, threads, have, runs, workers)
 
 
 def pg_database(admin_url: str, name: str) -> str | None:

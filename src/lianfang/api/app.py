@@ -29,6 +29,7 @@ from lianfang.api.routes import (
 )
 from lianfang.api.security import audit_down
 from lianfang.audit import AuditUnavailable
+from lianfang.identity.passwords import dummy_hash
 from lianfang.ingest.pipeline import Ingestor
 from lianfang.platform import Platform
 from lianfang.web import routes as web_routes
@@ -52,6 +53,7 @@ def create_app(platform: Platform) -> FastAPI:
         redoc_url=None,
     )
     app.state.platform = platform
+    dummy_hash()  # made now, so that the first unknown user name takes as long as any other
     app.state.stopping = threading.Event()  # set when the server stops: live streams end (api/server.py)
     app.state.ingestor = Ingestor(
         engine=platform.engine,

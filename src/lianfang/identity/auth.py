@@ -95,7 +95,7 @@ class Authenticator:
         """Check password and TOTP code; returns the new session and its token (for the cookie)."""
         user = self.directory.get(username.strip().lower())
         if user is None:
-            passwords.verify_password(passwords.DUMMY_HASH, password)  # same time as a wrong password
+            passwords.verify_password(passwords.dummy_hash(), password)  # same time as a wrong password
             self._audit(None, "failed", "unknown_user", client, now_ms)
             raise SignInFailed("unknown_user")
         if not user.active:

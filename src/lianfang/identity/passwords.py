@@ -6,6 +6,7 @@ Parameters are argon2-cffi's RFC 9106 low-memory profile (t=3, m=64 MiB, p=4);
 
 from __future__ import annotations
 
+import functools
 import secrets
 import string
 
@@ -62,14 +63,20 @@ def generate_password() -> str:
             continue
 
 
-#: A hash of a random password, verified against when the user name is unknown so that
-#: "no such user" and "wrong password" take the same time.
-DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+@functools.cache
+def dummy_hash() -> str:
+    """A hash of a random password, verified against when the user name is unknown so that
+    "no such user" and "wrong password" take the same time.
+
+    Made on first use, not at import: an argon2id hash costs about a tenth of a second,
+    which every command-line start paid.
+    """
+    return hash_password(secrets.token_urlsafe(16))
 
 __all__ = [
-    "DUMMY_HASH",
     "WeakPassword",
     "check_rule",
+    "dummy_hash",
     "generate_password",
     "hash_password",
     "needs_rehash",

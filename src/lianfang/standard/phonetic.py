@@ -10,11 +10,13 @@ middle dot and other punctuation are dropped.
 
 from __future__ import annotations
 
-from pypinyin import Style, lazy_pinyin
-
 
 def phonetic_key(name: str) -> str:
     """``"zhang wei"`` for 张伟 and 张玮; ``""`` when nothing pronounceable is left."""
+    # imported on first use: its dictionaries take a fifth of a second to load, which every
+    # process paid at start (the command line, ingestion workers) whether it met a name or not
+    from pypinyin import Style, lazy_pinyin
+
     parts = lazy_pinyin(name, style=Style.NORMAL, errors="default")
     out = []
     for part in parts:
