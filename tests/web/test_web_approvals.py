@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from lianfang.ingest.pipeline import Ingestor
 from lianfang.platform import Platform
 
 BINJIANG, YUNZHOU = "360100", "360200"
 CASE = "A3601002026110001"
 FORM = {"owner_city": YUNZHOU, "level": "sensitive", "scope": "vehicle", "keys": "赣A7Q777",
         "purpose": "case_investigation", "purpose_text": "跨市盗窃案车辆轨迹核查", "case_no": CASE, "hours": "24"}
+
+
+def _with_city_names(platform: Platform, folder: Path) -> None:
+    """The province's reference data names 云州 (ingested as the demo's provincial system exports it)."""
+    ref = folder / "ref" / "reference"
+    ref.mkdir(parents=True)
+    (ref / "jurisdiction.csv").write_text(
+        "code,name,level,parent_code,city_code\n360200,云州市,city,360000,360200\n",
+        encoding="utf-8")
+    result = Ingestor(engine=platform.engine, standard=platform.standard, keyring=platform.keyring,
+                      settings=platform.settings, mappings=platform.mappings).ingest([folder / "ref"])
+    assert result.total("accepted") == 1, result
 
 
 def _requested(inv: Any, platform: Platform) -> int:
@@ -74,7 +88,8 @@ def test_reject_and_revoke(web_user: Callable[..., Any], platform: Platform,
 
 
 def test_approvers_of_another_city_and_self_approval_are_refused(web_user: Callable[..., Any],
-                                                                 platform: Platform) -> None:
+                                                                 platform: Platform, tmp_path: Path) -> None:
+    _with_city_names(platform, tmp_path)
     inv = web_user("bj_inv", ["investigator", "city_approver"], BINJIANG)
     other_city = web_user("yz_appr", ["city_approver"], YUNZHOU)
     rid = _requested(inv, platform)
@@ -84,10 +99,10 @@ def test_approvers_of_another_city_and_self_approval_are_refused(web_user: Calla
     own = inv.post(f"/approvals/{rid}/approve", {"reason": "x"})
     assert own.status_code == 403 and "不能审批本人提出的授权申请" in own.text
     foreign = other_city.post(f"/approvals/{rid}/approve", {"reason": "x"})
-    assert "您无权审批此申请人对 360200 敏感数据的授权" in foreign.text
+    assert "您无权审批此申请人对云州市敏感数据的授权" in foreign.text  # the city by its name
     other_city.get("/", params={"lang": "en"})  # the reader switches to English
     foreign = other_city.post(f"/approvals/{rid}/approve", {"reason": "x"})
-    assert "You may not decide access to 360200&#39;s Sensitive data for this requester" in foreign.text
+    assert "You may not decide access to 云州市&#39;s Sensitive data for this requester" in foreign.text
     assert platform.approvals.get(rid).status == "pending"
 
 

@@ -359,9 +359,16 @@ def access_problem(v: Viewer, exc: AccessError) -> str:
     text = v.t.get(f"access_problem_{exc.code}") if exc.code else None
     if text is None:
         return str(exc)
-    lang = v.lang
-    return text.format(**{k: label(_PARAM_LABELS[k], val, lang) if k in _PARAM_LABELS else val
-                          for k, val in exc.params.items()})
+    lang, cities = v.lang, v.plat.city_labels
+
+    def shown(k: str, val: Any) -> Any:
+        if k in _PARAM_LABELS:
+            return label(_PARAM_LABELS[k], val, lang)
+        if k == "city" and val:
+            return cities.get(val, val)  # 云州市 rather than 360200
+        return val
+
+    return text.format(**{k: shown(k, val) for k, val in exc.params.items()})
 
 
 @contextmanager

@@ -53,7 +53,7 @@ _PROBLEMS = {
     "request.not_found": ("没有编号为 {id} 的授权申请", "There is no access request {id}"),
     "decide.not_pending": ("申请 {id} 已处理（{status}），不能再审批", "Request {id} is no longer pending ({status})"),
     "decide.own": ("不能审批本人提出的授权申请", "Nobody decides their own access request"),
-    "decide.not_yours": ("您无权审批此申请人对 {city} {level}数据的授权",
+    "decide.not_yours": ("您无权审批此申请人对{city}{level}数据的授权",
                          "You may not decide access to {city}'s {level} data for this requester"),
     "decide.raced": ("申请 {id} 已由他人处理", "Request {id} was decided by someone else meanwhile"),
     "approve.hours": ("批准时长应为1至{hours}小时（不超过申请时长），而不是{granted}小时",
