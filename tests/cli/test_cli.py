@@ -136,3 +136,47 @@ def test_ingest_builds_indexes_a_dead_bulk_load_left_unbuilt(env: Path, settings
         assert wanted <= {str(ix["name"]) for ix in inspect(plat.engine).get_indexes("rec_person")}
     finally:
         plat.close()
+
+
+def test_batches_list_and_show_what_was_ingested(env: Path) -> None:
+    first = runner.invoke(app, ["ingest", str(env / "rk_1.csv"), "--mapping", str(env / "m.yaml"), "--json"])
+    assert first.exit_code == 0, first.output
+    batch = json.loads(first.output)["batch_id"]
+    (env / "rk_2.csv").write_bytes(("\n".join(ROWS[:2]) + "\n360102198506120058,赵六,女,19850612,13912345678\n"
+                                    ).encode("gbk"))
+    runner.invoke(app, ["ingest", str(env / "rk_2.csv"), "--mapping", str(env / "m.yaml"), "--json"])
+
+    listed = runner.invoke(app, ["batches", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "ingestion batches: 2" in listed.output and "Asia/Shanghai" in listed.output
+    lines = [ln.split() for ln in listed.output.splitlines() if ln.strip()[:1].isdigit()]
+    assert [ln[0] for ln in lines] == [str(batch + 1), str(batch)]  # newest first
+    assert lines[1][1:3] == ["done", "cli"] and lines[1][-5:] == ["1", "4", "2", "2", "0"]  # files … duplicates
+    paged = runner.invoke(app, ["batches", "list", "--limit", "1"])
+    assert "1 older: --offset 1" in paged.output
+
+    shown = runner.invoke(app, ["batches", "show", str(batch)])
+    assert shown.exit_code == 0, shown.output
+    assert f"batch {batch}: done (cli)" in shown.output
+    row = next(ln.split() for ln in shown.output.splitlines() if ln.strip().startswith("rk_1.csv "))
+    assert row == ["rk_1.csv", "person", "360100", "done", "4", "2", "2", "0"]
+    assert "mapping test.cli.rk v1, checkpoint at record 4" in shown.output
+    assert "张三" not in shown.output and "11010519491231002X" not in shown.output  # counts, never values
+
+    as_json = json.loads(runner.invoke(app, ["batches", "show", str(batch), "--json"]).output)
+    assert as_json["status"] == "done" and as_json["files"][0]["accepted"] == 2
+    assert as_json["started_at"].startswith("20")  # a local time, not epoch milliseconds
+    done = json.loads(runner.invoke(app, ["batches", "list", "--status", "done", "--json"]).output)
+    assert done["total"] == 2
+    assert json.loads(runner.invoke(app, ["batches", "list", "--status", "failed", "--json"]).output)["total"] == 0
+
+
+def test_batches_refuse_unknown_ids_and_statuses(env: Path) -> None:
+    no_key = runner.invoke(app, ["batches", "list"])  # a store nobody set up yet
+    assert no_key.exit_code == 1 and "key file not found" in no_key.output
+    assert "create it with `lianfang keys init`" in no_key.output and "Traceback" not in no_key.output
+    assert runner.invoke(app, ["keys", "init"]).exit_code == 0
+    missing = runner.invoke(app, ["batches", "show", "999"])
+    assert missing.exit_code == 1 and "no batch 999" in missing.output
+    bad = runner.invoke(app, ["batches", "list", "--status", "finished"])
+    assert bad.exit_code == 1 and "unknown status 'finished'" in bad.output

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
 
 from lianfang.cli import (
     audit_cmd,
+    batches_cmd,
     data_cmds,
     demo_cmd,
     ingest_cmd,
@@ -17,9 +21,23 @@ from lianfang.cli import (
     users_cmd,
     watch_cmd,
 )
-from lianfang.cli.common import console, platform
+from lianfang.cli.common import console, fail, platform
+from lianfang.crypto import KeyFileError, KeyFileMissing
+
+
+class _Commands(TyperGroup):
+    """Every command: a problem with the master key file is one clear line, not a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyFileError as exc:
+            missing = isinstance(exc, KeyFileMissing)
+            fail(f"{exc}" + (" — create it with `lianfang keys init` (`make demo` does)" if missing else ""))
+
 
 app = typer.Typer(
+    cls=_Commands,
     help="联防 lianfang — provincial public-security data sharing platform.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
@@ -27,6 +45,7 @@ app = typer.Typer(
 app.add_typer(standard_cmd.app, name="standard", help="The unified data standard (治安数据标准).")
 app.add_typer(demo_cmd.app, name="demo", help="The synthetic demo province.")
 app.add_typer(quarantine_cmd.app, name="quarantine", help="Rejected records: list, show, retry.")
+app.add_typer(batches_cmd.app, name="batches", help="Ingestion batches: list, show (interrupted runs to resume).")
 app.add_typer(data_cmds.source_app, name="source", help="Check a source file against a mapping.")
 app.add_typer(data_cmds.db_app, name="db", help="Database schema.")
 app.add_typer(data_cmds.keys_app, name="keys", help="The master key (kept outside the database).")

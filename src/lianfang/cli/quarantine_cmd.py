@@ -13,7 +13,8 @@ from lianfang.ingest.pipeline import Ingestor
 app = typer.Typer(no_args_is_help=True)
 
 
-def _ingestor(extra_mapping: str | None = None) -> Ingestor:
+def ingestor(extra_mapping: str | None = None) -> Ingestor:
+    """An ingestor on the configured store (migrated), with the built-in mappings and ``extra_mapping``."""
     plat = platform()
     plat.migrate()
     mappings = list(plat.mappings)
@@ -46,7 +47,7 @@ def list_(
 ) -> None:
     """List quarantined records (reasons and source positions, never values)."""
     total, items = q.list_items(
-        _ingestor(),
+        ingestor(),
         status=None if status == "all" else status,
         reason=reason,
         category=category,
@@ -75,7 +76,7 @@ def show(
     item_id: int, reveal: bool = typer.Option(False, help="Show personal values in clear.")
 ) -> None:
     """One quarantined record: its reasons, lineage and source fields (personal ones masked)."""
-    ing = _ingestor()
+    ing = ingestor()
     found = q.get_item(ing, item_id)
     if found is None:
         fail(f"no quarantine entry {item_id}")
@@ -104,7 +105,7 @@ def retry(
     set_: list[str] = typer.Option(None, "--set", help="SOURCE_FIELD=VALUE correction."),
 ) -> None:
     """Re-process quarantined records after fixing a mapping or a value."""
-    ing = _ingestor(mapping)
+    ing = ingestor(mapping)
     overrides = {}
     for item in set_ or []:
         if "=" not in item:

@@ -12,6 +12,7 @@ from lianfang.crypto.keyring import KeyRing, UnknownKeyVersionError
 from lianfang.crypto.keys import (
     KEY_FILE_FORMAT,
     KeyFileError,
+    KeyFileMissing,
     KeyFilePermissionWarning,
     add_key_version,
     create_key_file,
@@ -35,6 +36,7 @@ __all__ = [
     "DecryptError",
     "FieldCipher",
     "KeyFileError",
+    "KeyFileMissing",
     "KeyFilePermissionWarning",
     "KeyRing",
     "Sm2KeyPair",

@@ -33,6 +33,7 @@ from lianfang.crypto.keyring import MASTER_KEY_BYTES, MAX_KEY_VERSION, KeyRing
 __all__ = [
     "KEY_FILE_FORMAT",
     "KeyFileError",
+    "KeyFileMissing",
     "KeyFilePermissionWarning",
     "KeyRing",
     "add_key_version",
@@ -47,6 +48,10 @@ _KEY_RE = re.compile(rf"[0-9a-fA-F]{{{2 * MASTER_KEY_BYTES}}}")
 
 class KeyFileError(Exception):
     """The key file is missing, malformed, or cannot be written."""
+
+
+class KeyFileMissing(KeyFileError):
+    """There is no key file at the configured path (``lianfang keys init`` creates one)."""
 
 
 class KeyFilePermissionWarning(UserWarning):
@@ -70,7 +75,7 @@ def load_key_file(path: Path) -> KeyRing:
             mode = os.fstat(fh.fileno()).st_mode
             raw = fh.read()
     except FileNotFoundError:
-        raise KeyFileError(f"key file not found: {path}") from None
+        raise KeyFileMissing(f"key file not found: {path}") from None
     except OSError as exc:
         raise KeyFileError(f"cannot read key file {path}: {exc.strerror}") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
@@ -88,7 +93,7 @@ def load_key_file(path: Path) -> KeyRing:
 def add_key_version(path: Path) -> KeyRing:
     """Rotate: append a new random master version to the key file and make it current."""
     if not path.is_file():
-        raise KeyFileError(f"key file not found: {path}")
+        raise KeyFileMissing(f"key file not found: {path}")
     # Serialise rotations: two racing read-modify-writes could silently drop a
     # version that already encrypted data, which would make that data unreadable.
     # The lock is a sidecar file because os.replace() swaps the key file's inode.

@@ -8,11 +8,11 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
-from sqlalchemy import func, select
 
 from lianfang.api.deps import IngestorDep, PageDep, PlatformDep
 from lianfang.api.security import Steward, StewardOrAdmin, record, steward_city
 from lianfang.api.timefmt import localise
+from lianfang.ingest.batches import get_batch, list_batches
 
 router = APIRouter(tags=["ingestion"])
 
@@ -67,47 +67,20 @@ def push(
 
 
 @router.get("/batches")
-def batches(who: StewardOrAdmin, plat: PlatformDep, ing: IngestorDep, page: PageDep) -> dict[str, Any]:
-    """Ingestion batches, newest first; a run that died reads ``interrupted`` (see ``Ingestor.reconcile_batches``)."""
-    ing.reconcile_batches()
-    t = ing.table("ingest_batch")
-    with ing.engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(t)).scalar_one()
-        rows = conn.execute(
-            select(t).order_by(t.c.id.desc()).limit(page.limit).offset(page.offset)
-        ).mappings()
-        items = [localise(dict(r), plat.tz) for r in rows]
+def batches(who: StewardOrAdmin, plat: PlatformDep, ing: IngestorDep, page: PageDep,
+            status: str | None = None) -> dict[str, Any]:
+    """Ingestion batches, newest first (optionally of one ``status``: running, done, failed, interrupted);
+    a run that died reads ``interrupted`` (see ``Ingestor.reconcile_batches``)."""
+    total, rows = list_batches(ing, limit=page.limit, offset=page.offset, status=status)
+    items = [localise(r, plat.tz) for r in rows]
     return {"total": total, "limit": page.limit, "offset": page.offset, "items": items}
 
 
 @router.get("/batches/{batch_id}")
 def batch(batch_id: int, who: StewardOrAdmin, plat: PlatformDep, ing: IngestorDep) -> dict[str, Any]:
     """One batch with its files and their counts; a run that died reads ``interrupted``."""
-    ing.reconcile_batches()
-    b, f = ing.table("ingest_batch"), ing.table("ingest_file")
-    with ing.engine.connect() as conn:
-        row = conn.execute(select(b).where(b.c.id == batch_id)).mappings().first()
-        if row is None:
-            raise HTTPException(404, f"no batch {batch_id}")
-        files = [
-            dict(r)
-            for r in conn.execute(
-                select(
-                    f.c.id,
-                    f.c.name,
-                    f.c.category,
-                    f.c.city_code,
-                    f.c.mapping_id,
-                    f.c.mapping_version,
-                    f.c.status,
-                    f.c.records_read,
-                    f.c.accepted,
-                    f.c.quarantined,
-                    f.c.duplicates,
-                    f.c.error,
-                )
-                .where(f.c.batch_id == batch_id)
-                .order_by(f.c.id)
-            ).mappings()
-        ]
-    return {**localise(dict(row), plat.tz), "files": files}
+    found = get_batch(ing, batch_id)
+    if found is None:
+        raise HTTPException(404, f"no batch {batch_id}")
+    files = found.pop("files")
+    return {**localise(found, plat.tz), "files": [localise(f, plat.tz) for f in files]}
