@@ -799,8 +799,9 @@ class HitListener(threading.Thread):
         self.join(timeout=10)
 
 
-def watch_accounts(plat: Any) -> tuple[str, str, str]:
-    """(investigator token, checkpoint-system token, a 云州 checkpoint ID) for the watch-list run."""
+def watch_accounts(plat: Any) -> tuple[str, str, str, int]:
+    """(investigator token, checkpoint-system token, a 云州 checkpoint ID, the watched plate's latest pass
+    stored, epoch ms or 0) for the watch-list run."""
     now = int(time.time() * 1000)
     for username, unit, role in (("bench_yz_inv", ("360202", "云州市公安局云州分局"), "investigator"),
                                  ("bench_yz_kakou", ("360200", "云州市公安局卡口系统"), "steward")):
@@ -812,13 +813,20 @@ def watch_accounts(plat: Any) -> tuple[str, str, str]:
     with plat.engine.connect() as conn:
         device = conn.execute(text("SELECT device_id FROM rec_device WHERE city_code = :c AND device_id LIKE :p "
                                    "ORDER BY id LIMIT 1"), {"c": WATCH_CITY, "p": WATCH_CITY[:4] + "%"}).scalar()
-    return str(inv), str(push), str(device or "36020200001190000001")
+        latest = conn.execute(text("SELECT max(passed_at) FROM rec_sighting WHERE plate_no = :p"),
+                              {"p": WATCH_PLATE}).scalar()
+    return str(inv), str(push), str(device or "36020200001190000001"), int(latest or 0)
 
 
-def watch_latency(base: str, inv_token: str, push_token: str, device: str, pushes: int, tz: Any,
+def watch_latency(base: str, inv_token: str, push_token: str, device: str, latest_ms: int, pushes: int, tz: Any,
                   rnd: random.Random) -> WatchResult:
     """One plate on the investigator's watch list; a checkpoint pushes one pass of it at a time (GA/T 1400)
-    and the time until the hit arrives on the investigator's open stream is taken, push by push."""
+    and the time until the hit arrives on the investigator's open stream is taken, push by push.
+
+    The passes are new sightings: their times follow the plate's latest pass already stored
+    (``latest_ms``; a cached store keeps those of earlier runs). A pass with the same plate,
+    checkpoint and second as a stored one is a duplicate, which rightly makes no hit.
+    """
     from datetime import datetime, timedelta
 
     inv = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {inv_token}"}, timeout=60)
@@ -838,7 +846,8 @@ def watch_latency(base: str, inv_token: str, push_token: str, device: str, pushe
     listener.start()
     listener.ready.wait(30)
     run = f"{time.time_ns() % 10**9:09d}"
-    base_time = datetime.now(tz) - timedelta(hours=3)
+    base_time = max(datetime.now(tz) - timedelta(hours=3),
+                    datetime.fromtimestamp(latest_ms // 1000 + 1, tz) if latest_ms else datetime.min.replace(tzinfo=tz))
     try:
         if listener.error:
             result.errors[listener.error] += 1
