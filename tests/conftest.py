@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from lianfang.platform import Platform
 from lianfang.settings import Settings
@@ -33,7 +34,9 @@ _pg_state: dict[str, object] = {}
 
 
 def _pg_admin():  # type: ignore[no-untyped-def]
-    return create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    # no pool: each admin connection closes when its block ends (a pooled one stayed open until the
+    # engine was garbage collected, and psycopg warned of it in whichever test that happened)
+    return create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
 
 
 def _pg_available() -> str | None:
