@@ -226,11 +226,17 @@ def test_a_running_trail_does_not_heal_a_deleted_tail(audit: Audit) -> None:
     assert problems(audit) == [("missing", 36), ("broken_link", 41)]
 
 
-def test_two_appenders_interleave_without_breaking_the_chain(audit: Audit) -> None:
+def test_two_appenders_interleave_without_breaking_the_chain(audit: Audit, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lianfang.audit import trail
+
+    monkeypatch.setattr(trail, "CONTENDED_S", 3600.0)  # however slow this machine, the rounds stay contended
     other = Audit(audit.engine, audit.keyring, build_metadata(load_standard()))  # another process's trail
     for i in range(5):
         audit.record(event(100 + i))
         other.record(event(200 + i))
+    # in the second round each finds the other's newest record where its next one was to go and goes
+    # on after it, exclusively; from then on each takes the write lock first (the other is busy)
+    assert (audit.trail.collisions, other.trail.collisions) == (1, 1)
     assert problems(audit) == []
     with audit.engine.connect() as conn:
         assert conn.execute(text("SELECT max(seq), count(*) FROM audit_event")).one() == (N + 10, N + 10)

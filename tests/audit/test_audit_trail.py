@@ -81,6 +81,43 @@ def test_group_commit_serves_concurrent_callers(platform: Platform) -> None:
     assert platform.audit.verify().ok
 
 
+def test_trails_of_several_processes_append_side_by_side_under_load(platform: Platform) -> None:
+    """Two appenders (as two server processes, or the server and the command line, have) write at once.
+
+    Each keeps its own connection and its own idea of the head, so they collide on the
+    sequence number; every caller's event must still be stored, none refused.
+    """
+    trails = [platform.audit.trail, Audit(platform.engine, platform.keyring, platform.metadata).trail]
+    committers = [GroupCommitter(trail, max_batch=64) for trail in trails]
+    got: list[int] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def worker(committer: GroupCommitter, k: int) -> None:
+        for i in range(60):
+            try:
+                seq = committer.record(event(k * 1000 + i))
+            except AuditUnavailable as exc:
+                with lock:
+                    failures.append(exc)
+                continue
+            with lock:
+                got.append(seq)
+
+    threads = [threading.Thread(target=worker, args=(c, j * 10 + k)) for j, c in enumerate(committers)
+               for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for c in committers:
+        c.close()
+    assert failures == []
+    assert sorted(got) == list(range(1, 2 * 8 * 60 + 1))  # every event stored once, numbered without gaps
+    report = platform.audit.verify()
+    assert report.ok and report.records == 2 * 8 * 60, report.problems
+
+
 @pytest.mark.parametrize(
     "bad",
     [

@@ -18,6 +18,7 @@ import itertools
 import logging
 import sqlite3
 import threading
+import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -34,6 +35,11 @@ log = logging.getLogger(__name__)
 
 
 _COLUMNS = ("seq", *CHAINED_COLUMNS, "hash", "mac")
+
+
+#: After a collision with another process's appender, appends take the write lock from the
+#: start for this long (a busy neighbour stays busy: trying without it first only doubles the work).
+CONTENDED_S = 1.0
 
 
 class AuditUnavailable(RuntimeError):
@@ -62,6 +68,8 @@ class AuditTrail:
     ):
         self.engine = engine
         self.on_append = on_append  # told of every committed event, in order (the alarm rules)
+        self.collisions = 0  # inserts that met another appender's records (statistics)
+        self._contended_until = 0.0  # monotonic time until which appends are exclusive from the start
         # COPY goes through the driver directly: its errors arrive unwrapped by SQLAlchemy
         self._driver_integrity_error: type[Exception] = getattr(
             engine.dialect.loaded_dbapi, "IntegrityError", IntegrityError
@@ -96,9 +104,11 @@ class AuditTrail:
             return []
         rows = [(e if checked else e.checked()).values() for e in events]
         with self._lock:
+            # another appender was busy a moment ago: likely still, so skip the optimistic try
+            exclusive = time.monotonic() < self._contended_until
             for attempt in range(20):
                 try:
-                    seqs, last = self._appender.write(self, rows)
+                    seqs, last = self._appender.write(self, rows, exclusive=exclusive)
                     self._head = last
                     if self.on_append is not None:
                         try:
@@ -109,9 +119,14 @@ class AuditTrail:
                 except (IntegrityError, OperationalError, self._driver_integrity_error,
                         self._driver_operational_error) as exc:
                     self._head = None
-                    # another process appended between our read of the head and our insert
+                    # another process appended between our read of the head and our insert: the
+                    # next attempt holds the write lock from reading the head to committing
                     if attempt == 19 or not _retryable(exc, self._driver_integrity_error):
                         raise self._failed(exc) from exc
+                    if _collided(exc, self._driver_integrity_error):
+                        self.collisions += 1
+                        exclusive = True
+                        self._contended_until = time.monotonic() + CONTENDED_S
                 except Exception as exc:
                     self._head = None
                     raise self._failed(exc) from exc
@@ -152,7 +167,7 @@ class _Appender:
     insert in parts, COMMIT); here it is one statement (an INSERT on SQLite, a COPY on
     PostgreSQL), which the database runs as a transaction of its own, as durable as a
     COMMIT. Appenders in other processes are kept apart by the primary key: a collision
-    is retried after re-reading the head.
+    is retried once more, exclusively (:meth:`write`).
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -160,11 +175,22 @@ class _Appender:
         self._raw: Any = None
         self._closer: weakref.finalize[Any, Any] | None = None
 
+    #: begins the exclusive transaction of a retry (see :meth:`write`)
+    _lock_sql = ""
+
     def _open(self, dbapi: Any) -> None:
         raise NotImplementedError
 
-    def _insert(self, dbapi: Any, cells: list[tuple[Any, ...]]) -> None:
+    def _insert(self, dbapi: Any, cells: list[tuple[Any, ...]], *, in_transaction: bool = False) -> None:
         raise NotImplementedError
+
+    @staticmethod
+    def _execute(dbapi: Any, sql: str) -> None:
+        cur = dbapi.cursor()
+        try:
+            cur.execute(sql)
+        finally:
+            cur.close()
 
     def close(self) -> None:
         if self._raw is not None:
@@ -172,7 +198,18 @@ class _Appender:
             if self._closer is not None:
                 self._closer()  # closes the connection once, whoever asks first (this, or garbage collection)
 
-    def write(self, trail: AuditTrail, rows: list[tuple[Any, ...]]) -> tuple[list[int], tuple[int, bytes]]:
+    def write(self, trail: AuditTrail, rows: list[tuple[Any, ...]], *, exclusive: bool = False
+              ) -> tuple[list[int], tuple[int, bytes]]:
+        """Chain ``rows`` on from the head and store them; ``exclusive``: under the table's write lock.
+
+        Normally the head is the one this appender last wrote (deleting the newest records
+        therefore shows as a gap, and costs no read). Another process's appender may have
+        moved it meanwhile: the insert meets the primary key, and the retry is exclusive —
+        it takes the write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL a table lock that
+        every insert waits for), reads the head and inserts after it, so it cannot collide
+        again however busy the other appenders are. (With retries alone, an appender that
+        kept losing the race refused its callers after 20 tries.)
+        """
         try:
             if self._raw is None:
                 raw = self.engine.raw_connection()
@@ -181,11 +218,16 @@ class _Appender:
                 self._raw = raw
                 self._closer = weakref.finalize(self, _close_quietly, raw)
             dbapi = self._raw.dbapi_connection
-            if trail._head is None:
+            if exclusive:
+                self._execute(dbapi, self._lock_sql)
+                trail._head = self._read_head(dbapi, trail)
+            elif trail._head is None:
                 trail._head = self._read_head(dbapi, trail)
             seq, prev = trail._head
             cells = trail.chain(prev, seq + 1, rows)
-            self._insert(dbapi, cells)
+            self._insert(dbapi, cells, in_transaction=exclusive)
+            if exclusive:
+                self._execute(dbapi, "COMMIT")
         except BaseException:
             self.close()  # a fresh connection next time, whatever went wrong with this one
             raise
@@ -217,6 +259,7 @@ class _SqliteAppender(_Appender):
     size run in BEGIN IMMEDIATE … COMMIT."""
 
     _sizes: tuple[int, ...] = ()
+    _lock_sql = "BEGIN IMMEDIATE"  # the database's write lock, taken now rather than at the insert
 
     def _open(self, dbapi: Any) -> None:
         dbapi.isolation_level = None  # autocommit: a statement is its own transaction
@@ -224,10 +267,11 @@ class _SqliteAppender(_Appender):
         most = min(1024, limit // len(_COLUMNS))
         self._sizes = tuple(1 << k for k in range(3, most.bit_length()) if 1 << k <= most)
 
-    def _insert(self, dbapi: Any, cells: list[tuple[Any, ...]]) -> None:
+    def _insert(self, dbapi: Any, cells: list[tuple[Any, ...]], *, in_transaction: bool = False) -> None:
         top = self._sizes[-1]
-        if len(cells) <= top:
-            self._padded(dbapi, cells)
+        if len(cells) <= top or in_transaction:
+            for i in range(0, len(cells), top):
+                self._padded(dbapi, cells[i : i + top])
             return
         dbapi.execute("BEGIN IMMEDIATE")
         try:
@@ -248,10 +292,14 @@ class _SqliteAppender(_Appender):
 class _PostgresAppender(_Appender):
     """COPY … FROM STDIN in autocommit mode: its own transaction, rows encoded by the driver's C code."""
 
+    # SHARE ROW EXCLUSIVE conflicts with the ROW EXCLUSIVE lock every insert and COPY takes,
+    # and with itself; readers (ACCESS SHARE) are not held up
+    _lock_sql = "BEGIN; LOCK TABLE audit_event IN SHARE ROW EXCLUSIVE MODE"
+
     def _open(self, dbapi: Any) -> None:
         dbapi.autocommit = True
 
-    def _insert(self, dbapi: Any, cells: list[tuple[Any, ...]]) -> None:
+    def _insert(self, dbapi: Any, cells: list[tuple[Any, ...]], *, in_transaction: bool = False) -> None:
         with dbapi.cursor() as cur, cur.copy(_COPY) as copy:
             for cell in cells:
                 copy.write_row(cell)
@@ -292,6 +340,11 @@ def head(conn: Connection, events: Table, checkpoints: Table) -> tuple[int, byte
     if anchor is not None:
         return int(anchor.seq), bytes(anchor.hash)
     return 0, GENESIS
+
+
+def _collided(exc: BaseException, driver_integrity_error: type[Exception]) -> bool:
+    """Whether the insert met a record another appender stored first (not a locked or busy database)."""
+    return isinstance(exc, IntegrityError | driver_integrity_error)
 
 
 def _retryable(exc: BaseException, driver_integrity_error: type[Exception]) -> bool:
