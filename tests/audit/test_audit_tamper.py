@@ -235,8 +235,9 @@ def test_two_appenders_interleave_without_breaking_the_chain(audit: Audit, monke
         audit.record(event(100 + i))
         other.record(event(200 + i))
     # in the second round each finds the other's newest record where its next one was to go and goes
-    # on after it, exclusively; from then on each takes the write lock first (the other is busy)
-    assert (audit.trail.collisions, other.trail.collisions) == (1, 1)
+    # on after it, exclusively; on PostgreSQL each then takes the write lock first (the other is busy)
+    expected = (1, 1) if audit.engine.dialect.name == "postgresql" else (4, 4)
+    assert (audit.trail.collisions, other.trail.collisions) == expected
     assert problems(audit) == []
     with audit.engine.connect() as conn:
         assert conn.execute(text("SELECT max(seq), count(*) FROM audit_event")).one() == (N + 10, N + 10)

@@ -37,8 +37,11 @@ log = logging.getLogger(__name__)
 _COLUMNS = ("seq", *CHAINED_COLUMNS, "hash", "mac")
 
 
-#: After a collision with another process's appender, appends take the write lock from the
-#: start for this long (a busy neighbour stays busy: trying without it first only doubles the work).
+#: After a collision with another process's appender on PostgreSQL, appends take the write lock
+#: from the start for this long (a busy neighbour stays busy: trying without it first doubles the
+#: round trips). Not on SQLite, where the database's writer lock already makes most tries succeed
+#: and an exclusive batch costs four statements instead of one (two processes: 13,700 events/s
+#: together with the window, 18,100–20,700 without).
 CONTENDED_S = 1.0
 
 
@@ -126,7 +129,7 @@ class AuditTrail:
                     if _collided(exc, self._driver_integrity_error):
                         self.collisions += 1
                         exclusive = True
-                        self._contended_until = time.monotonic() + CONTENDED_S
+                        self._contended_until = time.monotonic() + self._appender.contended_s
                 except Exception as exc:
                     self._head = None
                     raise self._failed(exc) from exc
@@ -177,6 +180,11 @@ class _Appender:
 
     #: begins the exclusive transaction of a retry (see :meth:`write`)
     _lock_sql = ""
+
+    @property
+    def contended_s(self) -> float:
+        """Seconds to append exclusively from the start after a collision."""
+        return 0.0
 
     def _open(self, dbapi: Any) -> None:
         raise NotImplementedError
@@ -295,6 +303,10 @@ class _PostgresAppender(_Appender):
     # SHARE ROW EXCLUSIVE conflicts with the ROW EXCLUSIVE lock every insert and COPY takes,
     # and with itself; readers (ACCESS SHARE) are not held up
     _lock_sql = "BEGIN; LOCK TABLE audit_event IN SHARE ROW EXCLUSIVE MODE"
+
+    @property
+    def contended_s(self) -> float:
+        return CONTENDED_S
 
     def _open(self, dbapi: Any) -> None:
         dbapi.autocommit = True
