@@ -243,6 +243,20 @@ def test_two_appenders_interleave_without_breaking_the_chain(audit: Audit, monke
         assert conn.execute(text("SELECT max(seq), count(*) FROM audit_event")).one() == (N + 10, N + 10)
 
 
+def test_a_deleted_tail_shows_after_a_neighbour_made_the_appender_exclusive(
+        audit: Audit, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exclusive appends read the stored head, but never go on from one behind their own last record."""
+    from lianfang.audit import trail
+
+    monkeypatch.setattr(trail, "CONTENDED_S", 3600.0)
+    other = Audit(audit.engine, audit.keyring, build_metadata(load_standard()))
+    other.record(event(200))  # N + 1
+    audit.record(event(100))  # meets N + 1, goes on exclusively: N + 2 (and stays exclusive on PostgreSQL)
+    run(audit, f"DELETE FROM audit_event WHERE seq > {N + 1}")
+    audit.record(event(101))
+    assert problems(audit) == [("missing", N + 2), ("broken_link", N + 3)]
+
+
 @pytest.mark.parametrize("batch", [1, 3, 10, 20_000])
 def test_gaps_are_found_whatever_the_fetch_batches(audit: Audit, batch: int) -> None:
     """Each batch of fetched rows is checked for gaps at once when whole; a gap at or across its ends is not lost."""

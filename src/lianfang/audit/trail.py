@@ -228,7 +228,10 @@ class _Appender:
             dbapi = self._raw.dbapi_connection
             if exclusive:
                 self._execute(dbapi, self._lock_sql)
-                trail._head = self._read_head(dbapi, trail)
+                stored, known = self._read_head(dbapi, trail), trail._head
+                # a stored head behind the one this appender wrote last means records it wrote are
+                # gone: going on after what remains would hide that, so the chain goes on from its own
+                trail._head = known if known is not None and known[0] >= stored[0] else stored
             elif trail._head is None:
                 trail._head = self._read_head(dbapi, trail)
             seq, prev = trail._head
@@ -298,7 +301,8 @@ class _SqliteAppender(_Appender):
 
 
 class _PostgresAppender(_Appender):
-    """COPY … FROM STDIN in autocommit mode: its own transaction, rows encoded by the driver's C code."""
+    """COPY … FROM STDIN in autocommit mode: its own transaction, rows encoded by the driver's C code
+    (an exclusive retry: BEGIN, the table lock, the head, the COPY, COMMIT)."""
 
     # SHARE ROW EXCLUSIVE conflicts with the ROW EXCLUSIVE lock every insert and COPY takes,
     # and with itself; readers (ACCESS SHARE) are not held up
