@@ -364,7 +364,7 @@ def _collided(exc: BaseException, driver_integrity_error: type[Exception]) -> bo
 
 
 def _retryable(exc: BaseException, driver_integrity_error: type[Exception]) -> bool:
-    if isinstance(exc, IntegrityError | driver_integrity_error):
+    if _collided(exc, driver_integrity_error):
         return True
     msg = str(exc).lower()
     return "locked" in msg or "busy" in msg

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -12,6 +11,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from lianfang.api.timefmt import localise
 from lianfang.cli.common import console, fail
 from lianfang.cli.quarantine_cmd import ingestor
 from lianfang.ingest.batches import get_batch, list_batches
@@ -45,10 +45,6 @@ def _table(title: str | None, heads: list[tuple[str, bool]], rows: list[list[str
     return table
 
 
-def _json_ready(row: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
-    return {k: (_when(v, tz) if k.endswith("_at") and isinstance(v, int) else v) for k, v in row.items()}
-
-
 @app.command("list")
 def list_(
     status: str = typer.Option(None, help=f"Only batches with this status: {', '.join(STATUSES)}."),
@@ -63,7 +59,7 @@ def list_(
     tz = ZoneInfo(ing.settings.timezone)
     total, rows = list_batches(ing, limit=limit, offset=offset, status=status)
     if as_json:
-        print(json.dumps({"total": total, "items": [_json_ready(r, tz) for r in rows]}, ensure_ascii=False,
+        print(json.dumps({"total": total, "items": [localise(r, tz) for r in rows]}, ensure_ascii=False,
                          indent=2))
         return
     title = f"导入批次 ingestion batches: {total}{' ' + status if status else ''} (times {tz.key})"
@@ -92,7 +88,7 @@ def show(
         fail(f"no batch {batch_id}")
     files = found.pop("files")
     if as_json:
-        print(json.dumps({**_json_ready(found, tz), "files": [_json_ready(f, tz) for f in files]},
+        print(json.dumps({**localise(found, tz), "files": [localise(f, tz) for f in files]},
                          ensure_ascii=False, indent=2))
         return
     console.print(f"batch {found['id']}: {_status(found['status'])} ({found['origin']}), "

@@ -349,6 +349,13 @@ def poster_with(*roles: Role) -> Callable[..., Viewer]:
 ERROR_STATUS = {"invalid": 422, "forbidden": 403, "not_found": 404, "conflict": 409}
 
 
+def city_label(plat: Platform, code: str | None) -> str:
+    """A city's name from the jurisdiction reference data, or its code."""
+    if not code:
+        return ""
+    return plat.city_labels.get(code, code)
+
+
 #: parameters of a refusal shown by their names in the reader's language (the rest as they are)
 _PARAM_LABELS = {"status": "request_status", "level": "level"}
 
@@ -359,13 +366,13 @@ def access_problem(v: Viewer, exc: AccessError) -> str:
     text = v.t.get(f"access_problem_{exc.code}") if exc.code else None
     if text is None:
         return str(exc)
-    lang, cities = v.lang, v.plat.city_labels
+    lang = v.lang
 
     def shown(k: str, val: Any) -> Any:
         if k in _PARAM_LABELS:
             return label(_PARAM_LABELS[k], val, lang)
         if k == "city" and val:
-            return cities.get(val, val)  # 云州市 rather than 360200
+            return city_label(v.plat, val)  # 云州市 rather than 360200
         return val
 
     return text.format(**{k: shown(k, val) for k, val in exc.params.items()})
@@ -399,6 +406,7 @@ __all__ = [
     "Viewing",
     "access_problem",
     "add_nav",
+    "city_label",
     "env",
     "forbid",
     "local_ms",

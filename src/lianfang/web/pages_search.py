@@ -26,7 +26,7 @@ from lianfang.search import Unrecognised
 from lianfang.search.entities import ENTITY_CATEGORIES
 from lianfang.search.export import export_search
 from lianfang.web.i18n import add_labels, add_texts
-from lianfang.web.page import Posting, Viewer, Viewing, forbid, reads_data
+from lianfang.web.page import Posting, Viewer, Viewing, city_label, forbid, reads_data
 from lianfang.web.pages_access import request_link
 
 router = APIRouter(include_in_schema=False)
@@ -133,13 +133,6 @@ class Cell:
     label: str
     value: str
     masked: bool = False
-
-
-def city_label(plat: Platform, code: str | None) -> str:
-    """A city's name from the jurisdiction reference data, or its code."""
-    if not code:
-        return ""
-    return plat.city_labels.get(code, code)
 
 
 def _shown(plat: Platform, category: str, name: str, value: Any, lang: str) -> str:
@@ -375,5 +368,5 @@ def entity(category: str, record_id: int, v: Viewing, purpose: str = "", case_no
                     record_id=record_id, main=main, related=related, trajectory=trajectory)
 
 
-__all__ = ["SUMMARY", "access_link", "cells", "city_label", "entity_link", "person_trajectory_link", "router",
+__all__ = ["SUMMARY", "access_link", "cells", "entity_link", "person_trajectory_link", "router",
            "row_context", "trajectory_link"]

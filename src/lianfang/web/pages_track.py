@@ -28,9 +28,9 @@ from lianfang.policy.decision import Purpose
 from lianfang.track import InvalidPlate
 from lianfang.track.window import WindowError, resolve_window
 from lianfang.web.i18n import add_texts
-from lianfang.web.page import Viewer, Viewing, forbid, reads_data
+from lianfang.web.page import Viewer, Viewing, city_label, forbid, reads_data
 from lianfang.web.pages_access import request_link
-from lianfang.web.pages_search import access_link, city_label, entity_link, refusal_message, trajectory_link
+from lianfang.web.pages_search import access_link, entity_link, refusal_message, trajectory_link
 
 router = APIRouter(include_in_schema=False)
 

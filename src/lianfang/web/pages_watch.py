@@ -25,9 +25,8 @@ from lianfang.policy.decision import Purpose
 from lianfang.watch import WatchError
 from lianfang.watch.model import DAY_MS, entry_of
 from lianfang.web.i18n import add_texts
-from lianfang.web.page import Posting, Viewer, Viewing, forbid, reads_data
+from lianfang.web.page import Posting, Viewer, Viewing, city_label, forbid, reads_data
 from lianfang.web.pages_access import request_link
-from lianfang.web.pages_search import city_label
 
 router = APIRouter(include_in_schema=False)
 
