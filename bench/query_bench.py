@@ -50,6 +50,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from sqlalchemy import Engine, bindparam, create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench import http_load
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / ".cache" / "query"
 PURPOSE = "case_investigation"
@@ -437,13 +439,13 @@ def _free_port() -> int:
 
 
 class Server:
-    """``uvicorn`` serving the app in a child process on a free loopback port; killed on exit."""
+    """``lianfang serve`` with ``workers`` processes on a free loopback port; stopped on exit."""
 
-    def __init__(self, env: dict[str, str], log: Path):
+    def __init__(self, env: dict[str, str], log: Path, workers: int):
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        cmd = [sys.executable, "-m", "uvicorn", "--factory", "bench.query_bench:server_app", "--host", "127.0.0.1",
-               "--port", str(self.port), "--log-level", "warning", "--no-access-log"]
+        self.workers = workers
+        cmd = [sys.executable, "-m", "lianfang", "serve", "--port", str(self.port), "--workers", str(workers)]
         self.log_path = log
         self.log = log.open("wb")  # closed in stop()
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
@@ -467,9 +469,26 @@ class Server:
         self.stop()
 
     def cpu_s(self) -> float:
-        """User + system CPU seconds the server process has used so far."""
-        parts = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU seconds the server's processes (the supervisor and its workers) have used so far."""
+        tick = os.sysconf("SC_CLK_TCK")
+        stats: dict[int, list[str]] = {}
+        for path in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                stats[int(path.parent.name)] = path.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+        tree, total = {self.proc.pid}, 0.0
+        grown = True
+        while grown:
+            grown = False
+            for pid, parts in stats.items():
+                if pid not in tree and int(parts[1]) in tree:
+                    tree.add(pid)
+                    grown = True
+        for pid in tree:
+            if pid in stats:
+                total += (int(stats[pid][11]) + int(stats[pid][12])) / tick
+        return total
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -492,6 +511,7 @@ class Load:
     seconds: float
     errors: Counter[str]
     server_cpu_s: float | None = None
+    client_cpu_s: float | None = None
 
     @property
     def requests(self) -> int:
@@ -556,30 +576,53 @@ def run_load(label: str, clients: int, warmup: int, per_client: int,
 
 def api_loads(base: str, token: str, work: Workload, clients: int, warmup: int, per_client: int,
               server: Server) -> dict[str, Load]:
-    headers = {"Authorization": f"Bearer {token}"}
-
-    def make() -> httpx.Client:
-        return httpx.Client(base_url=base, headers=headers, timeout=120)
-
-    def close(c: httpx.Client) -> None:
-        c.close()
-
-    def search(c: httpx.Client, i: int) -> tuple[str, str | None]:
-        case = work.searches[i % len(work.searches)]
-        r = c.post("/api/v1/search", json={"q": case.q, "purpose": PURPOSE, "case_no": CASE_NO})
-        return case.kind, None if r.status_code == 200 else f"search {case.kind}: HTTP {r.status_code}"
-
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    where = f"{host}:{port}"
+    auth = {"Authorization": f"Bearer {token}"}
+    searches = [
+        (case.kind, http_load.request_bytes(
+            "POST", "/api/v1/search", where, auth | {"Content-Type": "application/json"},
+            body=json.dumps({"q": case.q, "purpose": PURPOSE, "case_no": CASE_NO}).encode()))
+        for case in work.searches
+    ]
     params = {"since": SINCE, "until": UNTIL, "purpose": PURPOSE, "case_no": CASE_NO}
+    tracks = [("trajectory", http_load.request_bytes("GET", f"/api/v1/trajectories/vehicle/{plate}", where, auth,
+                                                     params=params))
+              for plate in work.plates]
 
-    def track(c: httpx.Client, i: int) -> tuple[str, str | None]:
-        plate = work.plates[i % len(work.plates)]
-        r = c.get(f"/api/v1/trajectories/vehicle/{plate}", params=params)
-        return "trajectory", None if r.status_code == 200 else f"trajectory: HTTP {r.status_code}"
+    def check(tag: str, answer: http_load.Answer) -> str | None:
+        return None if answer.status == 200 else f"{tag}: HTTP {answer.status}"
 
     return {
-        "search": run_load("API search", clients, warmup, per_client, make, search, close, server),
-        "trajectory": run_load("API trajectory", clients, warmup, per_client, make, track, close, server),
+        "search": run_http_load("API search", int(port), clients, warmup, per_client,
+                                lambda i: searches[i % len(searches)], check, server),
+        "trajectory": run_http_load("API trajectory", int(port), clients, warmup, per_client,
+                                    lambda i: tracks[i % len(tracks)], check, server),
     }
+
+
+def run_http_load(label: str, port: int, clients: int, warmup: int, per_client: int,
+                  make: Callable[[int], tuple[str, bytes]], check: Callable[[str, http_load.Answer], str | None],
+                  server: Server) -> Load:
+    """The API under load from :mod:`bench.http_load` (one asyncio loop in this process)."""
+    cpu0: list[float] = []
+
+    def started() -> None:
+        cpu0[:] = [server.cpu_s(), time.process_time()]
+
+    with _progress() as bar:
+        task = bar.add_task(label, total=clients * per_client)
+        timed, seconds = http_load.run("127.0.0.1", port, clients, warmup, per_client, make, check,
+                                       on_started=started,
+                                       on_progress=lambda n: bar.update(task, completed=n))
+        server_cpu = server.cpu_s() - cpu0[0]
+        client_cpu = time.process_time() - cpu0[1]
+    flat = [x for t in timed for x in t.latencies]
+    by_tag: dict[str, list[float]] = {}
+    for tag, ms in flat:
+        by_tag.setdefault(tag, []).append(ms)
+    errors: Counter[str] = Counter(e for t in timed for e in t.errors)
+    return Load([ms for _, ms in flat], by_tag, seconds, errors, server_cpu, client_cpu)
 
 
 @dataclass(frozen=True)
@@ -898,7 +941,7 @@ class BackendResult:
 
 
 def measure(ds: Dataset, backend: Backend, *, clients: int, warmup: int, per_client: int, profile_n: int,
-            seed: int, pushes: int) -> BackendResult:
+            seed: int, pushes: int, workers: int) -> BackendResult:
     from lianfang.platform import Platform
 
     load_before = os.getloadavg()[0]
@@ -916,7 +959,7 @@ def measure(ds: Dataset, backend: Backend, *, clients: int, warmup: int, per_cli
         plat.engine.dispose()  # the server gets the database to itself
         cpu0 = time.process_time()
         console.print(f"{backend.name}: API, {clients} clients × {per_client} requests (+{warmup} warm-up) …")
-        with Server(ds.env(backend), ds.root / f"server-{backend.name.lower()}.log") as server:
+        with Server(ds.env(backend), ds.root / f"server-{backend.name.lower()}.log", workers) as server:
             api = api_loads(server.base, token, work, clients, warmup, per_client, server)
             client_cpu = time.process_time() - cpu0
             watch = None
@@ -956,7 +999,8 @@ def section(args: argparse.Namespace) -> list[str]:
     per_client = args.query_requests or (50 if scale in ("medium", "large") else 25)
     ds = prepare(scale, args.query_seed, args.pg_admin_url, fresh=args.query_fresh)
     results = [measure(ds, b, clients=args.query_clients, warmup=args.query_warmup, per_client=per_client,
-                       profile_n=args.query_profile, seed=args.query_seed, pushes=args.query_pushes)
+                       profile_n=args.query_profile, seed=args.query_seed, pushes=args.query_pushes,
+                       workers=args.query_workers)
                for b in ds.backends]
     return render(ds, results, args.query_clients, args.query_warmup, per_client)
 

@@ -285,6 +285,8 @@ def main() -> None:
                     help="Demo province size for the query section (default $LIANFANG_BENCH_SCALE or medium).")
     ap.add_argument("--query-seed", type=int, default=7)
     ap.add_argument("--query-clients", type=int, default=20)
+    ap.add_argument("--query-workers", type=int, default=os.cpu_count() or 1,
+                    help="Server processes (`lianfang serve --workers`; default: this machine's cores).")
     ap.add_argument("--query-warmup", type=int, default=5, help="Warm-up requests per client.")
     ap.add_argument("--query-requests", type=int, default=None,
                     help="Timed requests per client (default 50 at medium and above, 25 below).")

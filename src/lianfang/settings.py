@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         "127.0.0.1", description="Address the API binds to (loopback until authentication lands)."
     )
     port: int = Field(8000, description="Port the API listens on.")
+    workers: int = Field(
+        1, ge=1, le=64,
+        description="Server processes `lianfang serve` runs on the one port. Python serves one request at a time "
+        "per process, so one process uses about one core: set this to the cores the server may use.",
+    )
     timezone: str = Field(
         "Asia/Shanghai", description="Time zone used to read naive source times and to display."
     )

@@ -8,10 +8,8 @@ loaded machine, never timing claims. The ingest-to-delivery figure each event ca
 from __future__ import annotations
 
 import json
-import queue
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from watch_world import (  # registered by conftest.py
     PASSWORD,
     PLATE,
     YUNZHOU,
+    Listener,
     Running,
     add_plate,
     bearer,
@@ -42,60 +41,6 @@ from lianfang.identity.totp import code_at
 from lianfang.ingest.pipeline import Ingestor
 from lianfang.platform import Platform
 from lianfang.policy.decision import ScopeKind
-
-
-@dataclass
-class Listener:
-    """Reads one stream on a thread; events (``{"event", "id", "data"}``) and comments go to a queue."""
-
-    url: str
-    headers: dict[str, str]
-    params: dict[str, Any] = field(default_factory=dict)
-    events: queue.Queue[dict[str, str]] = field(default_factory=queue.Queue)
-    status: int = 0
-    stop: threading.Event = field(default_factory=threading.Event)
-    done: threading.Event = field(default_factory=threading.Event)
-
-    def start(self) -> Listener:
-        threading.Thread(target=self._run, daemon=True).start()
-        self.next("comment")  # the stream is open and its starting point fixed
-        return self
-
-    def _run(self) -> None:
-        try:
-            with httpx.Client(timeout=httpx.Timeout(BOUND)) as client, client.stream(
-                    "GET", f"{self.url}/api/v1/watch/stream", headers=self.headers, params=self.params) as res:
-                self.status = res.status_code
-                if res.status_code != 200:
-                    self.events.put({"event": "refused", "data": res.read().decode()})
-                    return
-                current: dict[str, str] = {}
-                for line in res.iter_lines():
-                    if self.stop.is_set():
-                        return
-                    if line.startswith(":"):
-                        self.events.put({"event": "comment", "data": line})
-                    elif line:
-                        key, _, value = line.partition(":")
-                        current[key] = value.removeprefix(" ")
-                    elif current:
-                        self.events.put(current)
-                        current = {}
-        finally:
-            self.done.set()
-
-    def next(self, kind: str = "hit") -> dict[str, str]:
-        deadline = time.monotonic() + BOUND
-        while True:
-            left = deadline - time.monotonic()
-            assert left > 0, f"no {kind} event within {BOUND} s"
-            try:
-                ev = self.events.get(timeout=left)
-            except queue.Empty:
-                continue
-            if ev.get("event") == kind or (kind == "comment" and ev.get("event") == "comment"):
-                return ev
-            assert ev.get("event") in ("comment", None), f"unexpected event {ev}"
 
 
 def wait_until(check: Any) -> None:

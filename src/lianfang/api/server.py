@@ -1,10 +1,19 @@
-"""Serving the app with uvicorn so that long-lived responses end when the server stops.
+"""Serving the app with uvicorn, in one process or several, so that long-lived responses end
+when the server stops.
 
 uvicorn's graceful shutdown waits for open connections to finish; a live stream (the
 watch-list hits, server-sent events) never finishes by itself. :class:`Server` sets
 the app's ``state.stopping`` event before that wait, the streams see it within one
 poll interval and end, and the shutdown completes. ``timeout_graceful_shutdown``
 remains as a backstop.
+
+With ``workers`` > 1 (:func:`run_workers`) the parent binds the socket and uvicorn's
+supervisor starts that many worker processes on it (restarting one that dies); each
+builds its own platform from the same ``LIANFANG_*`` settings (:func:`app_from_settings`)
+and serves with :class:`Server`. Python runs one request's code at a time per process,
+so one process uses about one core; the platform is built for several processes on one
+store (the audit trail's appenders, the alarm rules and the watch-list matcher coordinate
+through the database, hits reach a stream by polling it).
 """
 
 from __future__ import annotations
@@ -15,16 +24,48 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.supervisors import multiprocess
+
+#: the app factory worker processes import (``module:function``)
+APP_FACTORY = "lianfang.api.server:app_from_settings"
 
 
 class Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, stopping: threading.Event):
+    """uvicorn's server; on shutdown it first tells the app's live streams to end.
+
+    ``stopping`` is the app's event; without it, the event of the app the config loaded
+    (in a worker process, where the app is made after the server)."""
+
+    def __init__(self, config: uvicorn.Config, stopping: threading.Event | None = None):
         super().__init__(config)
         self.stopping = stopping
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        self.stopping.set()  # before uvicorn waits for open responses to finish
+        event = self.stopping or _loaded_app_stopping(self.config)
+        if event is not None:
+            event.set()  # before uvicorn waits for open responses to finish
         await super().shutdown(sockets)
+
+
+def _loaded_app_stopping(config: uvicorn.Config) -> threading.Event | None:
+    app: Any = getattr(config, "loaded_app", None)
+    for _ in range(16):  # the app, inside uvicorn's wrapping middleware
+        if app is None:
+            return None
+        if isinstance(app, FastAPI):
+            return stopping_event(app)
+        app = getattr(app, "app", None)
+    return None
+
+
+class _Worker(multiprocess.Process):
+    """One of uvicorn's worker processes, serving with :class:`Server`."""
+
+    @property
+    def server(self) -> uvicorn.Server:
+        if self._server is None:
+            self._server = Server(config=self.config)
+        return self._server
 
 
 def stopping_event(app: FastAPI) -> threading.Event:
@@ -33,6 +74,16 @@ def stopping_event(app: FastAPI) -> threading.Event:
         event = threading.Event()
         app.state.stopping = event
     return event
+
+
+def app_from_settings() -> FastAPI:
+    """The app of one worker process: the platform from ``LIANFANG_*`` settings (the parent
+    has made the key and migrated the schema already)."""
+    from lianfang.api.app import create_app
+    from lianfang.platform import Platform
+    from lianfang.settings import Settings
+
+    return create_app(Platform(Settings()))
 
 
 def make_server(app: FastAPI, **options: Any) -> Server:
@@ -45,4 +96,20 @@ def run(app: FastAPI, **options: Any) -> None:
     make_server(app, **options).run()
 
 
-__all__ = ["Server", "make_server", "run", "stopping_event"]
+def run_workers(workers: int, **options: Any) -> None:
+    """Serve :data:`APP_FACTORY` in ``workers`` processes (``options``: uvicorn.Config keywords)
+    until SIGINT or SIGTERM."""
+    options.setdefault("timeout_graceful_shutdown", 10)
+    config = uvicorn.Config(APP_FACTORY, factory=True, workers=workers, **options)
+    sock = config.bind_socket()
+    # uvicorn's supervisor makes its worker processes from this module's ``Process``
+    real = multiprocess.Process
+    multiprocess.Process = _Worker  # type: ignore[misc]
+    try:
+        multiprocess.Multiprocess(config, sockets=[sock]).run()
+    finally:
+        multiprocess.Process = real  # type: ignore[misc]
+        sock.close()
+
+
+__all__ = ["APP_FACTORY", "Server", "app_from_settings", "make_server", "run", "run_workers", "stopping_event"]

@@ -79,12 +79,16 @@ def serve(
     client_cert: bool = typer.Option(
         False, "--client-cert", help="With --tls: require a client certificate signed by <var>/tls/ca.pem."
     ),
+    workers: int = typer.Option(
+        None, min=1, max=64, help="Server processes on the port (default from settings: 1); about one core each."
+    ),
 ) -> None:
     """Serve the web UI and API. Plain HTTP binds to loopback only; beyond it, use --tls."""
     import ssl
 
     from lianfang.api.app import create_app
     from lianfang.api.server import run as run_server  # live streams end when the server stops
+    from lianfang.api.server import run_workers
     from lianfang.crypto.tls import make_tls
 
     plat = platform()
@@ -107,10 +111,18 @@ def serve(
         if client_cert:
             options |= {"ssl_ca_certs": str(folder / "ca.pem"), "ssl_cert_reqs": ssl.CERT_REQUIRED}
     scheme = "https" if tls else "http"
+    processes = workers or plat.settings.workers
     app = create_app(plat)
     # a bulk load that died leaves its table's secondary indexes to be built (store/indexes.py)
     app.state.ingestor.on_index = lambda index, table: console.print(f"building index {index} on {table} …")
     app.state.ingestor.restore_indexes()
-    console.print(f"serving {scheme}://{bind}:{port or plat.settings.port}/")
-    run_server(app, host=bind, port=port or plat.settings.port, log_level="info", access_log=False,
-               log_config=_log_config(), **options)
+    where = f"{scheme}://{bind}:{port or plat.settings.port}/"
+    options |= {"host": bind, "port": port or plat.settings.port, "log_level": "info", "access_log": False,
+                "log_config": _log_config()}
+    if processes == 1:
+        console.print(f"serving {where}")
+        run_server(app, **options)
+        return
+    plat.close()  # each worker process builds its own platform from the same settings
+    console.print(f"serving {where} with {processes} worker processes")
+    run_workers(processes, **options)
