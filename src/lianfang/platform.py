@@ -67,6 +67,7 @@ class Platform:
             self.metadata,
             on_failure=lambda exc: self.alarms.audit_failed(exc, int(time.time() * 1000)),
             on_append=self.alarm_worker.offer,
+            subjects=self.alarms.subjects_of,  # the alarm rules' subject index, written with the events
         )
 
     @cached_property

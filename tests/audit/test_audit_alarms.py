@@ -174,8 +174,7 @@ def test_many_users_one_subject_reads_the_subject_index_and_prunes_it(platform: 
     audit, subjects = platform.audit, platform.metadata.tables["audit_subject"]
     readers = [user(platform, f"reader_{i}") for i in range(5)]
     audit.append([view(readers[i], MONDAY_10 + i * MIN, "person:501") for i in range(4)])
-    platform.alarm_worker.drain()
-    with platform.engine.connect() as conn:
+    with platform.engine.connect() as conn:  # written with the events, not later by the alarm thread
         noted = conn.execute(text("SELECT subject, user_id FROM audit_subject ORDER BY seq")).all()
     assert noted == [("person:501", uid) for uid in readers[:4]]
     # without the index rows the fifth reader is the first one the rule knows of: no alarm
@@ -214,16 +213,17 @@ def test_the_upgrade_fills_the_subject_index_from_the_last_two_days(tmp_path: Pa
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0011")
     metadata = build_metadata(load_standard())
-    audit = Audit(engine, create_key_file(tmp_path / "k.key"), metadata)
     now = int(time.time() * 1000)
+    rules = AlarmEngine(engine, metadata, load_alarm_config(), SH,
+                        lambda uid: UserFacts("investigator", now - 30 * DAY, None, None))
+    audit = Audit(engine, create_key_file(tmp_path / "k.key"), metadata)
     audit.append([view(10 + i, now - 3_600_000 + i * MIN, "person:77") for i in range(4)])
     audit.append([view(20, now - 3 * DAY, "person:77")])  # outside the backfill
     migrate(engine)
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT subject, user_id FROM audit_subject ORDER BY seq")).all()
     assert rows == [("person:77", 10 + i) for i in range(4)]
-    rules = AlarmEngine(engine, metadata, load_alarm_config(), SH,
-                        lambda uid: UserFacts("investigator", now - 30 * DAY, None, None))
+    audit = Audit(engine, audit.keyring, metadata, subjects=rules.subjects_of)  # as the platform wires it
     (seq,) = audit.append([view(99, now, "person:77")])
     assert "many_users_one_subject" in rules.observe(seq, view(99, now, "person:77"))
     engine.dispose()

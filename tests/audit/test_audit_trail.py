@@ -85,9 +85,11 @@ def test_trails_of_several_processes_append_side_by_side_under_load(platform: Pl
     """Two appenders (as two server processes, or the server and the command line, have) write at once.
 
     Each keeps its own connection and its own idea of the head, so they collide on the
-    sequence number; every caller's event must still be stored, none refused.
+    sequence number; every caller's event must still be stored, none refused, and the
+    alarm rules' subject index row of each event stored with it, under its number.
     """
-    trails = [platform.audit.trail, Audit(platform.engine, platform.keyring, platform.metadata).trail]
+    trails = [platform.audit.trail,
+              Audit(platform.engine, platform.keyring, platform.metadata, subjects=platform.alarms.subjects_of).trail]
     committers = [GroupCommitter(trail, max_batch=64) for trail in trails]
     got: list[int] = []
     failures: list[BaseException] = []
@@ -116,6 +118,11 @@ def test_trails_of_several_processes_append_side_by_side_under_load(platform: Pl
     assert sorted(got) == list(range(1, 2 * 8 * 60 + 1))  # every event stored once, numbered without gaps
     report = platform.audit.verify()
     assert report.ok and report.records == 2 * 8 * 60, report.problems
+    with platform.engine.connect() as conn:
+        stored = dict(conn.execute(text("SELECT seq, target FROM audit_event")).all())
+        index = conn.execute(text("SELECT seq, subject FROM audit_subject")).all()
+    assert len(index) == len(stored)
+    assert all(f'"{subject}"' in stored[seq] for seq, subject in index)
 
 
 @pytest.mark.parametrize(

@@ -7,24 +7,32 @@ the app's ``state.stopping`` event before that wait, the streams see it within o
 poll interval and end, and the shutdown completes. ``timeout_graceful_shutdown``
 remains as a backstop.
 
-With ``workers`` > 1 (:func:`run_workers`) the parent binds the socket and uvicorn's
-supervisor starts that many worker processes on it (restarting one that dies); each
-builds its own platform from the same ``LIANFANG_*`` settings (:func:`app_from_settings`)
-and serves with :class:`Server`. Python runs one request's code at a time per process,
-so one process uses about one core; the platform is built for several processes on one
-store (the audit trail's appenders, the alarm rules and the watch-list matcher coordinate
-through the database, hits reach a stream by polling it).
+With ``workers`` > 1 (:func:`run_workers`) uvicorn's supervisor starts that many worker
+processes (restarting one that dies); each listens on the port with a socket of its own
+(``SO_REUSEPORT``), so the kernel spreads new connections over the workers. (On one shared
+socket, the worker that wakes first accepts whatever is waiting: keep-alive clients then
+pile onto one process while the other idles.) Each worker builds its own platform from
+the same ``LIANFANG_*`` settings (:func:`app_from_settings`) and serves with :class:`Server`.
+Python runs one request's code at a time per process, so one process uses about one core;
+the platform is built for several processes on one store (the audit trail's appenders,
+the alarm rules and the watch-list matcher coordinate through the database, hits reach a
+stream by polling it).
 """
 
 from __future__ import annotations
 
+import logging
 import socket
+import sys
 import threading
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import multiprocess
+
+log = logging.getLogger("uvicorn.error")
 
 #: the app factory worker processes import (``module:function``)
 APP_FACTORY = "lianfang.api.server:app_from_settings"
@@ -59,13 +67,36 @@ def _loaded_app_stopping(config: uvicorn.Config) -> threading.Event | None:
 
 
 class _Worker(multiprocess.Process):
-    """One of uvicorn's worker processes, serving with :class:`Server`."""
+    """One of uvicorn's worker processes, serving with :class:`Server` on a socket of its own."""
 
     @property
     def server(self) -> uvicorn.Server:
         if self._server is None:
             self._server = Server(config=self.config)
         return self._server
+
+    def target(self, sockets: list[socket.socket] | None = None) -> None:  # runs in the worker
+        try:
+            own = port_socket(self.config.host, self.config.port, shared=True)
+        except OSError as exc:
+            log.error("cannot listen on %s:%s: %s", self.config.host, self.config.port, exc)
+            sys.exit(STARTUP_FAILURE)  # the supervisor stops instead of restarting us
+        super().target([own])
+
+
+def port_socket(host: str, port: int, *, shared: bool) -> socket.socket:
+    """A TCP socket bound to ``host:port``; ``shared``: with ``SO_REUSEPORT``, one of several listening on it."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if shared:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
 def stopping_event(app: FastAPI) -> threading.Event:
@@ -101,15 +132,16 @@ def run_workers(workers: int, **options: Any) -> None:
     until SIGINT or SIGTERM."""
     options.setdefault("timeout_graceful_shutdown", 10)
     config = uvicorn.Config(APP_FACTORY, factory=True, workers=workers, **options)
-    sock = config.bind_socket()
+    # the port must be free: a plain bind fails where anything listens, sharing or not (a
+    # second lianfang on the same port would otherwise quietly take half the connections)
+    port_socket(config.host, config.port, shared=False).close()
     # uvicorn's supervisor makes its worker processes from this module's ``Process``
     real = multiprocess.Process
     multiprocess.Process = _Worker  # type: ignore[misc]
     try:
-        multiprocess.Multiprocess(config, sockets=[sock]).run()
+        multiprocess.Multiprocess(config, sockets=[]).run()
     finally:
         multiprocess.Process = real  # type: ignore[misc]
-        sock.close()
 
 
 __all__ = ["APP_FACTORY", "Server", "app_from_settings", "make_server", "run", "run_workers", "stopping_event"]

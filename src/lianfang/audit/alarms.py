@@ -3,9 +3,10 @@
 Each appended event is offered to every enabled rule (``alarms.yaml``). Rules read the
 trail itself for their windows and baselines, so several server processes see the
 same history; "many users, one subject" reads ``audit_subject`` instead, an index of
-who read which person that the alarm thread writes before evaluating the events
-waiting for it, in one transaction (each event is seen by the process that appended
-it), and prunes daily. An alarm names its rule, severity, user, subject and the event that
+who read which person that the trail writes in each event's own transaction
+(:meth:`AlarmEngine.subjects_of` says which persons an event names; on SQLite a
+second writer beside the trail's would contend with it for the one write lock) and
+the alarm thread prunes daily. An alarm names its rule, severity, user, subject and the event that
 raised it, with evidence (counts, thresholds, sequence numbers); a rule raises at
 most one open alarm per user (or subject) per window, so a burst is one alarm. The
 engine remembers the open alarms it has seen for a minute (:data:`OPEN_MEMO_S`), so a
@@ -41,8 +42,6 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import Connection, Engine, MetaData, Table, and_, delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lianfang.audit.event import AuditEvent
 from lianfang.store.engine import read_only
@@ -212,11 +211,11 @@ class AlarmEngine:
         return self.observe_many([(seq, ev)])[0]
 
     def observe_many(self, items: list[tuple[int, AuditEvent]]) -> list[list[str]]:
-        """:meth:`observe` for consecutive events, noting their subjects in one transaction first."""
+        """:meth:`observe` for consecutive events (pruning the subject index on a new day)."""
         try:
-            self._note_subjects(items)
+            self._prune_subjects(items[-1][1].at_ms)
         except Exception:
-            log.exception("alarm subject index failed on events %s–%s", items[0][0], items[-1][0])
+            log.exception("pruning the alarm subject index failed")
         out = []
         for seq, ev in items:
             raised = []
@@ -350,32 +349,27 @@ class AlarmEngine:
         return self._raise("protected_person", ev.at_ms, {"outcome": ev.outcome, "target": target},
                            user_id=ev.user_id, subject=target, seq=seq, window_ms=60 * 60_000)
 
-    def _subjects_of(self, ev: AuditEvent) -> list[str]:
-        """The persons a data event names, as the subject index keeps them (the first five)."""
-        return list(dict.fromkeys(self._persons(ev)))[:5] if self._data(ev) else []
+    def subjects_of(self, ev: AuditEvent) -> list[str]:
+        """The persons a data event names, as the subject index keeps them (the first five); none while
+        the rule that reads the index is off."""
+        if not self.config.on("many_users_one_subject") or not self._data(ev):
+            return []
+        return list(dict.fromkeys(self._persons(ev)))[:5]
 
-    def _note_subjects(self, items: list[tuple[int, AuditEvent]]) -> None:
-        """Note who read which person (``audit_subject``); once a day, forget what is older than twice the
-        rule's window."""
-        if not self.config.on("many_users_one_subject"):
-            return
-        rows = [{"seq": seq, "subject": t[:160], "at_ms": ev.at_ms, "user_id": ev.user_id}
-                for seq, ev in items for t in self._subjects_of(ev)]
-        if not rows:
+    def _prune_subjects(self, at_ms: int) -> None:
+        """Once a day, forget the subject index rows older than twice the rule's window."""
+        day = self._day_start(at_ms)
+        if self._subjects_pruned == day or not self.config.on("many_users_one_subject"):
             return
         keep_ms = 2 * self.config.rules["many_users_one_subject"]["window_hours"] * 3_600_000
         with self.engine.begin() as conn:
-            insert_ = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
-            conn.execute(insert_(self.subjects).on_conflict_do_nothing(), rows)  # a replayed event: noted once
-            day = self._day_start(items[-1][1].at_ms)
-            if self._subjects_pruned != day:
-                conn.execute(delete(self.subjects).where(self.subjects.c.at_ms < items[-1][1].at_ms - keep_ms))
-                self._subjects_pruned = day
+            conn.execute(delete(self.subjects).where(self.subjects.c.at_ms < at_ms - keep_ms))
+        self._subjects_pruned = day
 
     def _many_users_one_subject(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
         window = p["window_hours"] * 3_600_000
         s = self.subjects.c
-        for target in self._subjects_of(ev):
+        for target in self.subjects_of(ev):
             with read_only(self.engine) as conn:  # the subject index: one range of one subject, not the day
                 users = conn.execute(select(func.count(func.distinct(s.user_id))).where(
                     s.subject == target, s.at_ms > ev.at_ms - window, s.at_ms <= ev.at_ms, s.seq <= seq,

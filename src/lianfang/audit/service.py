@@ -29,13 +29,14 @@ class Audit:
         *,
         on_failure: Callable[[BaseException], None] | None = None,
         on_append: Callable[[list[tuple[int, AuditEvent]]], None] | None = None,
+        subjects: Callable[[AuditEvent], Sequence[str]] | None = None,
     ):
         self.engine = engine
         self.keyring = keyring
         self.events = metadata.tables["audit_event"]
         self.checkpoints = metadata.tables["audit_checkpoint"]
         self.trail = AuditTrail(engine, keyring, self.events, self.checkpoints, on_failure=on_failure,
-                                on_append=on_append)
+                                on_append=on_append, subjects=subjects)
         self._committer: GroupCommitter | None = None
         self._start = threading.Lock()
 

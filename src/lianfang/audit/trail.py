@@ -68,9 +68,13 @@ class AuditTrail:
         *,
         on_failure: Callable[[BaseException], None] | None = None,
         on_append: Callable[[list[tuple[int, AuditEvent]]], None] | None = None,
+        subjects: Callable[[AuditEvent], Sequence[str]] | None = None,
     ):
         self.engine = engine
         self.on_append = on_append  # told of every committed event, in order (the alarm rules)
+        # the persons an event names, kept in audit_subject in the event's own transaction (the alarm
+        # rules' index: a second writer beside the trail would contend with it for SQLite's one write lock)
+        self.subjects = subjects
         self.collisions = 0  # inserts that met another appender's records (statistics)
         self._contended_until = 0.0  # monotonic time until which appends are exclusive from the start
         # COPY goes through the driver directly: its errors arrive unwrapped by SQLAlchemy
@@ -106,12 +110,13 @@ class AuditTrail:
         if not events:
             return []
         rows = [(e if checked else e.checked()).values() for e in events]
+        index = self._index_entries(events)
         with self._lock:
             # another appender was busy a moment ago: likely still, so skip the optimistic try
             exclusive = time.monotonic() < self._contended_until
             for attempt in range(20):
                 try:
-                    seqs, last = self._appender.write(self, rows, exclusive=exclusive)
+                    seqs, last = self._appender.write(self, rows, index, exclusive=exclusive)
                     self._head = last
                     if self.on_append is not None:
                         try:
@@ -134,6 +139,13 @@ class AuditTrail:
                     self._head = None
                     raise self._failed(exc) from exc
         raise AssertionError("unreachable")
+
+    def _index_entries(self, events: Sequence[AuditEvent]) -> list[tuple[int, str, int, int | None]]:
+        """(position in the batch, subject, at_ms, user) for ``audit_subject``."""
+        if self.subjects is None:
+            return []
+        return [(i, subject[:160], e.at_ms, e.user_id)
+                for i, e in enumerate(events) for subject in dict.fromkeys(self.subjects(e))]
 
     def close(self) -> None:
         """Close the trail's own connection (a later append opens another)."""
@@ -180,6 +192,8 @@ class _Appender:
 
     #: begins the exclusive transaction of a retry (see :meth:`write`)
     _lock_sql = ""
+    #: begins the transaction of a batch that also writes subject index rows
+    _begin_sql = ""
 
     @property
     def contended_s(self) -> float:
@@ -190,6 +204,9 @@ class _Appender:
         raise NotImplementedError
 
     def _insert(self, dbapi: Any, cells: list[tuple[Any, ...]], *, in_transaction: bool = False) -> None:
+        raise NotImplementedError
+
+    def _insert_index(self, dbapi: Any, rows: list[tuple[int, str, int, int | None]]) -> None:
         raise NotImplementedError
 
     @staticmethod
@@ -206,9 +223,12 @@ class _Appender:
             if self._closer is not None:
                 self._closer()  # closes the connection once, whoever asks first (this, or garbage collection)
 
-    def write(self, trail: AuditTrail, rows: list[tuple[Any, ...]], *, exclusive: bool = False
+    def write(self, trail: AuditTrail, rows: list[tuple[Any, ...]],
+              index: list[tuple[int, str, int, int | None]], *, exclusive: bool = False
               ) -> tuple[list[int], tuple[int, bytes]]:
-        """Chain ``rows`` on from the head and store them; ``exclusive``: under the table's write lock.
+        """Chain ``rows`` on from the head and store them, with their ``index`` entries (see
+        :meth:`AuditTrail._index_entries`) in the same transaction; ``exclusive``: under the table's
+        write lock.
 
         Normally the head is the one this appender last wrote (deleting the newest records
         therefore shows as a gap, and costs no read). Another process's appender may have
@@ -236,8 +256,13 @@ class _Appender:
                 trail._head = self._read_head(dbapi, trail)
             seq, prev = trail._head
             cells = trail.chain(prev, seq + 1, rows)
-            self._insert(dbapi, cells, in_transaction=exclusive)
-            if exclusive:
+            transaction = exclusive or bool(index)
+            if transaction and not exclusive:
+                self._execute(dbapi, self._begin_sql)
+            self._insert(dbapi, cells, in_transaction=transaction)
+            if index:
+                self._insert_index(dbapi, [(seq + 1 + i, subject, at, user) for i, subject, at, user in index])
+            if transaction:
                 self._execute(dbapi, "COMMIT")
         except BaseException:
             self.close()  # a fresh connection next time, whatever went wrong with this one
@@ -271,6 +296,7 @@ class _SqliteAppender(_Appender):
 
     _sizes: tuple[int, ...] = ()
     _lock_sql = "BEGIN IMMEDIATE"  # the database's write lock, taken now rather than at the insert
+    _begin_sql = "BEGIN IMMEDIATE"
 
     def _open(self, dbapi: Any) -> None:
         dbapi.isolation_level = None  # autocommit: a statement is its own transaction
@@ -293,6 +319,9 @@ class _SqliteAppender(_Appender):
             dbapi.execute("ROLLBACK")
             raise
 
+    def _insert_index(self, dbapi: Any, rows: list[tuple[int, str, int, int | None]]) -> None:
+        dbapi.executemany(_INDEX_INSERT, rows)
+
     def _padded(self, dbapi: Any, cells: list[tuple[Any, ...]]) -> None:
         size = next(s for s in self._sizes if s >= len(cells))
         params = list(itertools.chain.from_iterable(cells))
@@ -307,6 +336,7 @@ class _PostgresAppender(_Appender):
     # SHARE ROW EXCLUSIVE conflicts with the ROW EXCLUSIVE lock every insert and COPY takes,
     # and with itself; readers (ACCESS SHARE) are not held up
     _lock_sql = "BEGIN; LOCK TABLE audit_event IN SHARE ROW EXCLUSIVE MODE"
+    _begin_sql = "BEGIN"
 
     @property
     def contended_s(self) -> float:
@@ -315,6 +345,11 @@ class _PostgresAppender(_Appender):
     def _open(self, dbapi: Any) -> None:
         dbapi.autocommit = True
 
+    def _insert_index(self, dbapi: Any, rows: list[tuple[int, str, int, int | None]]) -> None:
+        with dbapi.cursor() as cur, cur.copy(_INDEX_COPY) as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def _insert(self, dbapi: Any, cells: list[tuple[Any, ...]], *, in_transaction: bool = False) -> None:
         with dbapi.cursor() as cur, cur.copy(_COPY) as copy:
             for cell in cells:
@@ -322,6 +357,9 @@ class _PostgresAppender(_Appender):
 
 
 _COPY = f"COPY audit_event ({', '.join(_COLUMNS)}) FROM STDIN"
+_INDEX_COLUMNS = "seq, subject, at_ms, user_id"
+_INDEX_COPY = f"COPY audit_subject ({_INDEX_COLUMNS}) FROM STDIN"
+_INDEX_INSERT = f"INSERT INTO audit_subject ({_INDEX_COLUMNS}) VALUES (?, ?, ?, ?)"
 
 
 def _closing(trail: weakref.ref[AuditTrail]) -> Callable[[Engine], None]:

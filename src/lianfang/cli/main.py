@@ -125,4 +125,7 @@ def serve(
         return
     plat.close()  # each worker process builds its own platform from the same settings
     console.print(f"serving {where} with {processes} worker processes")
-    run_workers(processes, **options)
+    try:
+        run_workers(processes, **options)
+    except OSError as exc:
+        fail(f"cannot listen on {bind}:{options['port']}: {exc.strerror or exc}")
