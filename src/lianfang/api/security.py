@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from lianfang.audit import AuditEvent
 from lianfang.identity import ApiToken, Session, User
@@ -58,19 +59,34 @@ def _unauthorised(message: str = "请先登录 sign in first") -> HTTPException:
 
 
 def authenticate(request: Request, scope: str | None, *, touch: bool = True) -> Principal:
-    plat = _platform(request)
-    client = client_of(request)
+    """The caller (blocking: it may write); see :func:`requires` for the route dependency."""
     header = request.headers.get("authorization", "")
     if header:
-        kind, _, value = header.partition(" ")
-        if kind.lower() != "bearer" or not value:
-            raise _unauthorised("Authorization must be 'Bearer <token>'")
-        if scope is None:
-            raise HTTPException(403, "this endpoint is for signed-in users, not API tokens")
-        token = plat.tokens.authenticate(value.strip(), scope, now_ms=now_ms())
-        if token is None:
-            raise _unauthorised("the API token is unknown, expired, revoked or lacks scope " + scope)
-        return Principal(token.user, "token", client, token=token)
+        value = _bearer(header, scope)
+        assert scope is not None
+        plat = _platform(request)
+        token = plat.tokens.authenticate(value, scope, now_ms=now_ms())
+        return _token_principal(request, token, scope)
+    return _session_principal(request, touch=touch)
+
+
+def _bearer(header: str, scope: str | None) -> str:
+    kind, _, value = header.partition(" ")
+    if kind.lower() != "bearer" or not value.strip():
+        raise _unauthorised("Authorization must be 'Bearer <token>'")
+    if scope is None:
+        raise HTTPException(403, "this endpoint is for signed-in users, not API tokens")
+    return value.strip()
+
+
+def _token_principal(request: Request, token: ApiToken | None, scope: str) -> Principal:
+    if token is None:
+        raise _unauthorised("the API token is unknown, expired, revoked or lacks scope " + scope)
+    return Principal(token.user, "token", client_of(request), token=token)
+
+
+def _session_principal(request: Request, *, touch: bool) -> Principal:
+    plat = _platform(request)
     cookie = request.cookies.get(SESSION_COOKIE, "")
     session = plat.auth.resume(cookie, now_ms=now_ms(), touch=touch) if cookie else None
     if session is None:
@@ -79,36 +95,58 @@ def authenticate(request: Request, scope: str | None, *, touch: bool = True) -> 
         sent = request.headers.get(CSRF_HEADER, "")
         if not sent or not hmac.compare_digest(sent, session.csrf_token):
             raise HTTPException(403, "CSRF token missing or wrong (send X-CSRF-Token)")
-    return Principal(session.user, "session", client, session=session)
+    return Principal(session.user, "session", client_of(request), session=session)
 
 
-def requires(*roles: Role, scope: str | None = None, touch: bool = True) -> Callable[[Request], Principal]:
+async def _caller(request: Request, scope: str | None, touch: bool) -> Principal:
+    """The caller, with as few trips to the thread pool as may be: an API token is looked up on
+    the event loop (two indexed reads, quicker than the hop to a pool thread and back, which
+    under load costs more than the whole check); its once-a-minute ``last_used`` write, a
+    session (which may be touched) and everything else that writes go to the pool."""
+    header = request.headers.get("authorization", "")
+    if not header:
+        return await run_in_threadpool(_session_principal, request, touch=touch)
+    value = _bearer(header, scope)
+    assert scope is not None
+    plat = _platform(request)
+    now = now_ms()
+    token, stale = plat.tokens.check(value, scope, now_ms=now)
+    if token is not None and stale and not await run_in_threadpool(plat.tokens.touch, token.id, now_ms=now):
+        token = None
+    return _token_principal(request, token, scope)
+
+
+def requires(*roles: Role, scope: str | None = None, touch: bool = True) -> Callable[..., Any]:
     """A dependency: the caller, authenticated, holding one of ``roles`` (any role when none are named).
 
     ``touch=False``: the request does not count as activity of a signed-in user (see ``Auth.resume``).
     """
     allowed = frozenset(roles)
 
-    def dependency(request: Request) -> Principal:
-        who = authenticate(request, scope, touch=touch)
+    async def dependency(request: Request) -> Principal:
+        who = await _caller(request, scope, touch)
         if allowed and not (who.user.roles & allowed):
-            route = request.scope.get("route")
-            name = getattr(route, "name", None) or "unknown"
-            _platform(request).audit.record(
-                AuditEvent(
-                    action="authz.denied",
-                    outcome="denied",
-                    at_ms=now_ms(),
-                    **who.user.audit_fields(),
-                    target=(f"route:{name}",),
-                    client=who.client,
-                    detail={"needs": sorted(r.value for r in allowed), "method": request.method},
-                )
-            )
-            raise HTTPException(403, "你的角色无权执行此操作 your role may not do this")
+            await run_in_threadpool(_refuse_role, request, who, allowed)
         return who
 
     return dependency
+
+
+def _refuse_role(request: Request, who: Principal, allowed: frozenset[Role]) -> None:
+    route = request.scope.get("route")
+    name = getattr(route, "name", None) or "unknown"
+    _platform(request).audit.record(
+        AuditEvent(
+            action="authz.denied",
+            outcome="denied",
+            at_ms=now_ms(),
+            **who.user.audit_fields(),
+            target=(f"route:{name}",),
+            client=who.client,
+            detail={"needs": sorted(r.value for r in allowed), "method": request.method},
+        )
+    )
+    raise HTTPException(403, "你的角色无权执行此操作 your role may not do this")
 
 
 def record(request: Request, who: Principal, action: str, outcome: str, targets: tuple[str, ...],

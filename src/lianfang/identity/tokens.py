@@ -66,29 +66,38 @@ class Tokens:
 
     def authenticate(self, token: str, scope: str, *, now_ms: int) -> ApiToken | None:
         """The token's grant for ``scope``; None when unknown, revoked, expired, out of scope or its user inactive."""
-        if not token.startswith("lf_"):
+        found, stale = self.check(token, scope, now_ms=now_ms)
+        if found is not None and stale and not self.touch(found.id, now_ms=now_ms):
             return None
+        return found
+
+    def check(self, token: str, scope: str, *, now_ms: int) -> tuple[ApiToken | None, bool]:
+        """:meth:`authenticate` without its write: the token (or None) and whether its ``last_used`` is due
+        to be written (:meth:`touch`). Reads only, so it may run where a wait for the write lock may not."""
+        if not token.startswith("lf_"):
+            return None, False
         with read_only(self.engine) as conn:
             row = conn.execute(select(self.table).where(self.table.c.token_hash == token_hash(token))).first()
         if row is None or row.revoked_at is not None or now_ms >= int(row.expires_at):
-            return None
+            return None, False
         scopes = frozenset(s for s in row.scopes.split(",") if s)
         if scope not in scopes:
-            return None
+            return None, False
         user = self.directory.by_id(int(row.user_id))
         if user is None or not user.active:
-            return None
-        if row.last_used is None or not 0 <= now_ms - int(row.last_used) < LAST_USED_MS:
-            # last_used is kept to the minute: a durable write on every call would serialise all
-            # system-to-system requests on one commit each
-            with self.engine.begin() as conn:
-                live = conn.execute(
-                    update(self.table).where(self.table.c.id == row.id, self.table.c.revoked_at.is_(None))
-                    .values(last_used=now_ms)
-                ).rowcount
-            if not live:  # revoked between the read and the write
-                return None
-        return ApiToken(int(row.id), row.name, user, scopes, int(row.expires_at))
+            return None, False
+        # last_used is kept to the minute: a durable write on every call would serialise all
+        # system-to-system requests on one commit each
+        stale = row.last_used is None or not 0 <= now_ms - int(row.last_used) < LAST_USED_MS
+        return ApiToken(int(row.id), row.name, user, scopes, int(row.expires_at)), stale
+
+    def touch(self, token_id: int, *, now_ms: int) -> bool:
+        """Write the token's ``last_used``; False if it was revoked meanwhile."""
+        with self.engine.begin() as conn:
+            return bool(conn.execute(
+                update(self.table).where(self.table.c.id == token_id, self.table.c.revoked_at.is_(None))
+                .values(last_used=now_ms)
+            ).rowcount)  # fmt: skip
 
     def revoke(self, token_id: int, *, now_ms: int) -> bool:
         with self.engine.begin() as conn:

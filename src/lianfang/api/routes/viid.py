@@ -61,7 +61,7 @@ async def motor_vehicles(request: Request) -> JSONResponse:
     """Store a checkpoint system's passes (through the city's mapping); one status per MotorVehicleObject."""
     plat: Platform = request.app.state.platform
     try:
-        who: Principal = await run_in_threadpool(_pusher, request)
+        who: Principal = await _pusher(request)
     except HTTPException as exc:
         code = viid.INVALID_OPERATION if exc.status_code == 403 else viid.OTHER_ERROR
         return _refusal(plat, exc.status_code, code, f"Invalid Operation: {exc.detail}", dict(exc.headers or {}))
