@@ -3,10 +3,11 @@
 What is measured, per backend (SQLite file and a PostgreSQL database, both filled
 from the same generated province by the real ingestion pipeline):
 
-* **API**: a real server (uvicorn, one process, as ``lianfang serve`` runs it) on
-  127.0.0.1 with the app from :func:`lianfang.api.app.create_app`; 20 concurrent
-  clients (threads, one keep-alive ``httpx`` connection each) signed in with an API
-  token of a 滨江 investigator. Each client warms up, then sends a fixed number of
+* **API**: a real server (``lianfang serve --workers N``, N = the machine's cores
+  unless ``--query-workers`` says otherwise) on 127.0.0.1; 20 concurrent clients
+  (keep-alive connections driven by one asyncio loop with prepared requests,
+  :mod:`bench.http_load`, so that the clients take little of the cores the server
+  runs on) signed in with an API token of a 滨江 investigator. Each client warms up, then sends a fixed number of
   requests; every answer must be ``200``. Policy projection and the durable audit
   event are part of every request, as in production.
 * **SQL floor**: the statements a caller minimally needs for the same answers
@@ -938,6 +939,7 @@ class BackendResult:
     client_cpu_s: float
     watch: WatchResult | None
     load_before: float  # 1-minute load average when the backend's run started (other work on the machine)
+    workers: int  # server processes
 
 
 def measure(ds: Dataset, backend: Backend, *, clients: int, warmup: int, per_client: int, profile_n: int,
@@ -977,7 +979,7 @@ def measure(ds: Dataset, backend: Backend, *, clients: int, warmup: int, per_cli
         if watch:
             console.print(f"  watch: ingest-to-hit p50 {percentile(watch.hit_ms, 0.5):.0f} ms · "
                           f"p99 {percentile(watch.hit_ms, 0.99):.0f} ms · missing {watch.missing}")
-        return BackendResult(backend, api, sql, prof, client_cpu, watch, load_before)
+        return BackendResult(backend, api, sql, prof, client_cpu, watch, load_before, workers)
     finally:
         plat.close()
 
@@ -1035,9 +1037,11 @@ def render(ds: Dataset, results: list[BackendResult], clients: int, warmup: int,
     if prep:
         lines += ["This run " + ", ".join(prep) + " (later runs reuse the cached stores).", ""]
     lines += [
-        f"Load: {clients} concurrent clients (threads; one keep-alive HTTP connection each), {warmup} warm-up "
+        f"Load: {clients} concurrent clients (one keep-alive HTTP connection each, all driven by one asyncio "
+        f"loop with prepared requests: `bench/http_load.py`), {warmup} warm-up "
         f"requests each, then {per_client} timed requests each ({clients * per_client:,} per scenario and "
-        "store); every answer must be HTTP 200. Server: uvicorn, one process, as `lianfang serve` runs it; "
+        f"store); every answer must be HTTP 200. Server: `lianfang serve --workers {results[0].workers}` "
+        "(uvicorn, one process per core, each listening on the port with its own socket); "
         "API token of a 滨江 investigator (unit 360102, no grants), purpose `case_investigation` with a case "
         "number, so every row goes through the policy (other cities' sightings come back as masked hits) and "
         "every request writes one durable audit event before answering.",
@@ -1093,8 +1097,8 @@ def render(ds: Dataset, results: list[BackendResult], clients: int, warmup: int,
         "",
         f"With {clients} clients in a closed loop, a request's latency is about {clients} ÷ throughput "
         "(Little's law): once the server's CPU is saturated, p50 ≈ clients × server CPU per request ÷ cores. "
-        f"The client threads ran on the same {os.cpu_count()} cores ("
-        + ", ".join(f"{r.client_cpu_s:.0f} s of client CPU during the {r.backend.name} API run" for r in results)
+        f"The clients ran on the same {os.cpu_count()} cores ("
+        + ", ".join(f"{r.client_cpu_s:.1f} s of client CPU during the {r.backend.name} API runs" for r in results)
         + "), and so did whatever else the machine was doing: its 1-minute load average was "
         + ", ".join(f"{r.load_before:.1f} when the {r.backend.name} run began" for r in results) + ".",
         "",
