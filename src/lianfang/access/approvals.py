@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, and_, insert, or_, select, update
+from sqlalchemy import Engine, MetaData, and_, bindparam, insert, or_, select, update
 
 from lianfang.audit import Audit, AuditEvent
 from lianfang.crypto import FieldCipher
@@ -129,6 +129,13 @@ class Approvals:
         self.cipher = cipher
         self.audit = audit
         self.policy = policy
+        g = self.grants.c
+        # built once: every data request asks it
+        self._live = select(self.grants).where(
+            g.holder_id == bindparam("holder"),
+            g.expires_at > bindparam("since"),
+            or_(g.revoked_at.is_(None), g.revoked_at > bindparam("since")),
+        )
 
     # -- audit ---------------------------------------------------------------------
 
@@ -383,15 +390,8 @@ class Approvals:
 
     def grants_for(self, user_id: int, now_ms: int) -> list[Grant]:
         """The user's live grants, plus those that ended in the last day (so a refusal can say why)."""
-        g = self.grants.c
         with read_only(self.engine) as conn:
-            rows = conn.execute(
-                select(self.grants).where(
-                    g.holder_id == user_id,
-                    g.expires_at > now_ms - RECENT_MS,
-                    or_(g.revoked_at.is_(None), g.revoked_at > now_ms - RECENT_MS),
-                )
-            )
+            rows = conn.execute(self._live, {"holder": user_id, "since": now_ms - RECENT_MS})
             return [_grant(r) for r in rows]
 
     def granted_by(self, user: User, *, limit: int = 200) -> list[Grant]:

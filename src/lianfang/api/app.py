@@ -32,6 +32,7 @@ from lianfang.audit import AuditUnavailable
 from lianfang.identity.passwords import dummy_hash
 from lianfang.ingest.pipeline import Ingestor
 from lianfang.platform import Platform
+from lianfang.standard.phonetic import phonetic_key
 from lianfang.web import routes as web_routes
 
 
@@ -54,6 +55,7 @@ def create_app(platform: Platform) -> FastAPI:
     )
     app.state.platform = platform
     dummy_hash()  # made now, so that the first unknown user name takes as long as any other
+    phonetic_key("张伟")  # pinyin's dictionaries load now (0.2 s), not during the first name search
     app.state.stopping = threading.Event()  # set when the server stops: live streams end (api/server.py)
     app.state.ingestor = Ingestor(
         engine=platform.engine,

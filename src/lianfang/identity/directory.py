@@ -74,7 +74,8 @@ class Credentials:
         return totp.provisioning_uri(self.totp_secret, self.username)
 
 
-def _user(row: object) -> User:
+def user_of(row: object) -> User:
+    """The account in a row holding the ``app_user`` columns (alone or beside others)."""
     r = row._mapping  # type: ignore[attr-defined]
     return User(
         id=int(r["id"]),
@@ -159,19 +160,19 @@ class Directory:
     def get(self, username: str) -> User | None:
         with read_only(self.engine) as conn:
             row = conn.execute(select(self.users).where(self.users.c.username == username)).first()
-        return _user(row) if row is not None else None
+        return user_of(row) if row is not None else None
 
     def by_id(self, user_id: int) -> User | None:
         with read_only(self.engine) as conn:
             row = conn.execute(select(self.users).where(self.users.c.id == user_id)).first()
-        return _user(row) if row is not None else None
+        return user_of(row) if row is not None else None
 
     def list(self, *, unit_prefix: str = "", role: str | None = None) -> list[User]:
         q = select(self.users).order_by(self.users.c.unit_code, self.users.c.username)
         if unit_prefix:
             q = q.where(self.users.c.unit_code.startswith(unit_prefix))
         with read_only(self.engine) as conn:
-            users = [_user(r) for r in conn.execute(q)]
+            users = [user_of(r) for r in conn.execute(q)]
         return [u for u in users if role is None or Role(role) in u.roles] if role else users
 
     def disable(self, username: str, *, now_ms: int) -> User:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, Table, insert, select, update
+from sqlalchemy import Engine, Table, bindparam, insert, select, update
 
 from lianfang.identity.auth import token_hash
-from lianfang.identity.directory import Directory, DirectoryError, User
+from lianfang.identity.directory import Directory, DirectoryError, User, user_of
 from lianfang.store.engine import read_only
 
 DAY_MS = 86_400_000
@@ -42,6 +42,15 @@ class Tokens:
         self.engine = engine
         self.directory = directory
         self.table = table
+        t, u = table, directory.users
+        # the token and its user in one statement, built once (every API request asks it)
+        self._lookup = (
+            select(t.c.id.label("t_id"), t.c.name.label("t_name"), t.c.scopes.label("t_scopes"),
+                   t.c.expires_at.label("t_expires_at"), t.c.revoked_at.label("t_revoked_at"),
+                   t.c.last_used.label("t_last_used"), *u.c)
+            .join_from(t, u, u.c.id == t.c.user_id)
+            .where(t.c.token_hash == bindparam("token_hash"))
+        )  # fmt: skip
 
     def create(self, username: str, name: str, scopes: set[str], *, days: int, now_ms: int) -> tuple[ApiToken, str]:
         user = self.directory.get(username)
@@ -77,19 +86,19 @@ class Tokens:
         if not token.startswith("lf_"):
             return None, False
         with read_only(self.engine) as conn:
-            row = conn.execute(select(self.table).where(self.table.c.token_hash == token_hash(token))).first()
-        if row is None or row.revoked_at is not None or now_ms >= int(row.expires_at):
+            row = conn.execute(self._lookup, {"token_hash": token_hash(token)}).first()
+        if row is None or row.t_revoked_at is not None or now_ms >= int(row.t_expires_at):
             return None, False
-        scopes = frozenset(s for s in row.scopes.split(",") if s)
+        scopes = frozenset(s for s in row.t_scopes.split(",") if s)
         if scope not in scopes:
             return None, False
-        user = self.directory.by_id(int(row.user_id))
-        if user is None or not user.active:
+        user = user_of(row)
+        if not user.active:
             return None, False
         # last_used is kept to the minute: a durable write on every call would serialise all
         # system-to-system requests on one commit each
-        stale = row.last_used is None or not 0 <= now_ms - int(row.last_used) < LAST_USED_MS
-        return ApiToken(int(row.id), row.name, user, scopes, int(row.expires_at)), stale
+        stale = row.t_last_used is None or not 0 <= now_ms - int(row.t_last_used) < LAST_USED_MS
+        return ApiToken(int(row.t_id), row.t_name, user, scopes, int(row.t_expires_at)), stale
 
     def touch(self, token_id: int, *, now_ms: int) -> bool:
         """Write the token's ``last_used``; False if it was revoked meanwhile."""
