@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,44 @@ def test_postgresql_reads_send_no_begin_or_rollback(platform: Platform, tmp_path
     queries = [s for s in sent if s.startswith("Query")]
     assert not any("BEGIN" in s or "ROLLBACK" in s for s in sent), sent
     assert len(queries) <= 2, sent  # the pool's liveness ping and the read itself
+
+
+def test_a_postgresql_connection_closed_while_idle_is_replaced_not_failed(
+        platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server ended a pooled connection (a restart, an idle timeout): the next read still works."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.pool import NullPool
+
+    from lianfang.store import engine as engines
+
+    engine = platform.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a SQLite connection is a file handle; no server can close it")
+
+    def pooled_backend() -> int:
+        with read_only(engine) as conn:
+            return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+    def end(pid: int) -> None:
+        admin = create_engine(engine.url, poolclass=NullPool)  # outside the pool under test
+        with admin.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            for _ in range(200):  # until the backend has gone (bounded: 10 s)
+                if other.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                                 {"pid": pid}).scalar_one() == 0:
+                    break
+                time.sleep(0.05)
+        admin.dispose()
+
+    engine.pool.dispose()
+    first = pooled_backend()
+    end(first)
+    monkeypatch.setattr(engines, "IDLE_PING_S", 0.0)  # it has been idle long enough to be pinged
+    again = pooled_backend()
+    assert again != first  # a fresh connection, and the read worked
+    # without the ping, the same situation fails the read
+    end(again)
+    monkeypatch.setattr(engines, "IDLE_PING_S", 3600.0)
+    with pytest.raises(OperationalError):
+        pooled_backend()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 
 from lianfang.settings import Settings
 
@@ -25,10 +27,38 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+#: A pooled PostgreSQL connection that has been idle longer than this is pinged before use.
+IDLE_PING_S = 5.0
+
+
+def _note_checkin(_dbapi_conn: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine) -> Any:
+    def on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # the pool drops this connection and takes (or makes) another
+            raise DisconnectionError("a pooled connection was closed while it sat idle") from exc
+
+    return on_checkout
+
+
 def make_engine(url: str, *, pool_size: int = 20, max_overflow: int = 20) -> Engine:
     """An engine whose pool holds a connection for every concurrent request the server runs.
 
     (SQLAlchemy's default of 5 + 10 made the 16th concurrent request wait for a connection.)
+
+    PostgreSQL connections that sat idle in the pool for :data:`IDLE_PING_S` are pinged
+    before use, so one the server closed meanwhile (a restart, an idle timeout) is replaced
+    instead of failing a request. A busy pool hands out connections that were in use a
+    moment ago: pinging each of those (``pool_pre_ping``) cost a round trip per checkout,
+    a quarter of the search throughput at 20 concurrent clients. A connection that breaks
+    while in use still fails its statement, and SQLAlchemy then replaces the whole pool.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -39,7 +69,10 @@ def make_engine(url: str, *, pool_size: int = 20, max_overflow: int = 20) -> Eng
             engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow)
+    event.listen(engine, "checkin", _note_checkin)
+    event.listen(engine, "checkout", _ping_if_idle(engine))
+    return engine
 
 
 def engine_from_settings(settings: Settings) -> Engine:
