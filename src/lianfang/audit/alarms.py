@@ -41,7 +41,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from sqlalchemy import Connection, Engine, MetaData, Table, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, MetaData, Table, and_, bindparam, delete, func, insert, select, update
 
 from lianfang.audit.event import AuditEvent
 from lianfang.store.engine import read_only
@@ -54,6 +54,8 @@ DAY_MS = 86_400_000
 #: look its alarm up on every event; an alarm disposed of by another process is noticed
 #: within this time (one disposed of here, at once).
 OPEN_MEMO_S = 60.0
+#: How long the alarm thread keeps a user's facts (role, creation time, own and family digests).
+FACTS_S = 60.0
 RULES = (
     "after_hours", "volume", "repeated_denials", "no_case_link", "bulk_export", "protected_person",
     "many_users_one_subject", "self_or_family", "dormant_account", "audit_failure",
@@ -139,11 +141,20 @@ class AlarmEngine:
         self.events: Table = metadata.tables["audit_event"]
         self.subjects: Table = metadata.tables["audit_subject"]
         self._subjects_pruned: int | None = None
+        s = self.subjects.c
+        # readers of each of some persons in a window, up to an event: built once (asked for most data events)
+        self._readers = (
+            select(s.subject, func.count(func.distinct(s.user_id)))
+            .where(s.subject.in_(bindparam("subjects", expanding=True)), s.at_ms > bindparam("since"),
+                   s.at_ms <= bindparam("until"), s.seq <= bindparam("seq"))
+            .group_by(s.subject)
+        )  # fmt: skip
         self.alarms: Table = metadata.tables["audit_alarm"]
         self.cases: Table = metadata.tables["rec_case"]
         self.config = config
         self.tz = tz
         self.user_facts = user_facts
+        self._facts: dict[int, tuple[float, UserFacts | None]] = {}  # user -> (monotonic time read, facts)
         # the volume rule's history ends where today starts, so it is read once per user (and per
         # role, for the peers) and day, not on every event of a busy user
         self._history_day: int | None = None
@@ -371,13 +382,9 @@ class AlarmEngine:
         if not subjects:
             return False
         window = p["window_hours"] * 3_600_000
-        s = self.subjects.c
         with read_only(self.engine) as conn:  # the subject index: one range per subject, not the day; one query
-            counts: dict[str, int] = dict(conn.execute(
-                select(s.subject, func.count(func.distinct(s.user_id)))
-                .where(s.subject.in_(subjects), s.at_ms > ev.at_ms - window, s.at_ms <= ev.at_ms, s.seq <= seq)
-                .group_by(s.subject)
-            ).all())  # fmt: skip
+            counts: dict[str, int] = dict(conn.execute(self._readers, {
+                "subjects": subjects, "since": ev.at_ms - window, "until": ev.at_ms, "seq": seq}).all())
         for target in subjects:
             users = int(counts.get(target, 0))
             if users >= p["users"] and self._raise(
@@ -387,11 +394,24 @@ class AlarmEngine:
                 return True
         return False
 
+    def _facts_of(self, user_id: int) -> UserFacts | None:
+        """The user's facts, read again after :data:`FACTS_S` (a role or an address changes rarely; every
+        data event that names a person would otherwise read the account)."""
+        now = monotonic()
+        known = self._facts.get(user_id)
+        if known is not None and now - known[0] < FACTS_S:
+            return known[1]
+        if len(self._facts) > 10_000:
+            self._facts.clear()
+        facts = self.user_facts(user_id)
+        self._facts[user_id] = (now, facts)
+        return facts
+
     def _self_or_family(self, seq: int, ev: AuditEvent, p: dict[str, Any]) -> bool:
         person, family = ev.detail.get("person_digest"), ev.detail.get("family_digest")
         if not self._data(ev) or not (person or family):
             return False  # nothing to compare: the user's own digests are not read
-        facts = self.user_facts(ev.user_id) if ev.user_id is not None else None
+        facts = self._facts_of(ev.user_id) if ev.user_id is not None else None
         if facts is None:
             return False
         kind = None
@@ -412,7 +432,7 @@ class AlarmEngine:
         with read_only(self.engine) as conn:
             before = conn.execute(select(func.max(e.at_ms)).where(
                 e.user_id == ev.user_id, e.action == "auth.sign_in", e.outcome == "ok", e.seq < seq)).scalar()
-        facts = self.user_facts(ev.user_id)
+        facts = self._facts_of(ev.user_id)
         last = before if before is not None else (facts.created_at if facts else ev.at_ms)
         idle_days = (ev.at_ms - int(last)) / DAY_MS
         if idle_days < p["dormant_days"]:

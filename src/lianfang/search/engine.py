@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, func, or_, select
+from sqlalchemy import Connection, Engine, Row, bindparam, func, or_, select
 
 from lianfang.access.approvals import Approvals
 from lianfang.access.projection import Projector, Reading, RecordView, person_key
@@ -84,6 +84,15 @@ class Searcher:
         self.approvals = approvals
         self.audit = audit
         self.recogniser = recogniser
+        # statements built once per shape: building one, and SQLAlchemy's cache key for it, cost more than
+        # running it (the values travel as bound parameters)
+        self._statements: dict[tuple[Any, ...], Any] = {}
+
+    def _statement(self, shape: tuple[Any, ...], build: Any) -> Any:
+        stmt = self._statements.get(shape)
+        if stmt is None:
+            stmt = self._statements[shape] = build()
+        return stmt
 
     # -- the request ---------------------------------------------------------------------------------------------
 
@@ -145,23 +154,28 @@ class Searcher:
         tcol_name = time_column(cat)
         tcol = table.c[tcol_name] if tcol_name else table.c.id
         narrowing = query.kind is QueryKind.NAME and query.birth_year is not None
-        city = [table.c.city_code == query.city_code] if query.city_code and "city_code" in table.c else []
-        conditions = []
+        by_city = bool(query.city_code) and "city_code" in table.c
+        city = [table.c.city_code == bindparam("city")] if by_city else []
+        params: dict[str, Any] = {"city": query.city_code} if by_city else {}
+        keyed: list[tuple[Target, Any]] = []
         for target in targets:
             key = target.key(query, self.projector.blind, self.targets.encrypted(target))
             if key is not None:
-                conditions.append((target, target.column(table) == key))
+                keyed.append((target, key))
         group = Group(category, 0, page, size)
-        if not conditions:
+        if not keyed:
             return group
         mine = sum(1 for e in exclude if e.startswith(f"{category}:"))
         limit = NARROW_CAP if narrowing else page * size + mine
         found: dict[int, _Candidate] = {}
         excluded: set[int] = set()
         every_match_read = True  # no column had more matches than the limit
-        for target, condition in conditions:
-            rows = conn.execute(select(table.c.id, tcol).where(condition, *city)
-                                .order_by(tcol.desc(), table.c.id.desc()).limit(limit)).all()
+        for target, key in keyed:
+            column = target.column(table)
+            stmt = self._statement(("match", category, column.name, by_city), lambda column=column: (
+                select(table.c.id, tcol).where(column == bindparam("key"), *city)
+                .order_by(tcol.desc(), table.c.id.desc()).limit(bindparam("limit"))))
+            rows = conn.execute(stmt, {**params, "key": key, "limit": limit}).all()
             every_match_read = every_match_read and len(rows) < limit
             for rid, at in rows:
                 if f"{category}:{rid}" in exclude:
@@ -174,16 +188,21 @@ class Searcher:
         if every_match_read:  # the candidates are all the matches: the count is known without asking
             total = len(found) + len(excluded)
         else:
-            total = conn.execute(select(func.count()).select_from(table)
-                                 .where(or_(*(c for _, c in conditions)), *city)).scalar_one()
+            columns = tuple(t.column(table).name for t, _ in keyed)
+            stmt = self._statement(("count", category, columns, by_city), lambda: (
+                select(func.count()).select_from(table).where(
+                    or_(*(table.c[name] == bindparam(f"key{i}") for i, name in enumerate(columns))), *city)))
+            total = conn.execute(stmt, {**params, **{f"key{i}": key for i, (_, key) in enumerate(keyed)}}
+                                 ).scalar_one()
         ranked = sorted(found.values(), key=lambda c: (-c.score, -c.at, -c.record_id))
         group.total = max(total - len(excluded), len(ranked))
         group.capped = narrowing and total > NARROW_CAP
         chosen = ranked if narrowing else ranked[(page - 1) * size: page * size]
         if not chosen:
             return group
-        rows_by_id = {int(r.id): r for r in conn.execute(
-            select(table).where(table.c.id.in_([c.record_id for c in chosen])))}
+        stmt = self._statement(("rows", category), lambda: select(table).where(
+            table.c.id.in_(bindparam("ids", expanding=True))))
+        rows_by_id = {int(r.id): r for r in conn.execute(stmt, {"ids": [c.record_id for c in chosen]})}
         shown: list[tuple[_Candidate, RecordView]] = []
         for cand in chosen:
             row = rows_by_id.get(cand.record_id)
