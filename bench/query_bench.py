@@ -513,6 +513,7 @@ class Load:
     errors: Counter[str]
     server_cpu_s: float | None = None
     client_cpu_s: float | None = None
+    database_cpu_s: float | None = None
 
     @property
     def requests(self) -> int:
@@ -609,7 +610,7 @@ def run_http_load(label: str, port: int, clients: int, warmup: int, per_client: 
     cpu0: list[float] = []
 
     def started() -> None:
-        cpu0[:] = [server.cpu_s(), time.process_time()]
+        cpu0[:] = [server.cpu_s(), time.process_time(), database_cpu_s()]
 
     with _progress() as bar:
         task = bar.add_task(label, total=clients * per_client)
@@ -618,12 +619,31 @@ def run_http_load(label: str, port: int, clients: int, warmup: int, per_client: 
                                        on_progress=lambda n: bar.update(task, completed=n))
         server_cpu = server.cpu_s() - cpu0[0]
         client_cpu = time.process_time() - cpu0[1]
+        database_cpu = database_cpu_s() - cpu0[2]
     flat = [x for t in timed for x in t.latencies]
     by_tag: dict[str, list[float]] = {}
     for tag, ms in flat:
         by_tag.setdefault(tag, []).append(ms)
     errors: Counter[str] = Counter(e for t in timed for e in t.errors)
-    return Load([ms for _, ms in flat], by_tag, seconds, errors, server_cpu, client_cpu)
+    return Load([ms for _, ms in flat], by_tag, seconds, errors, server_cpu, client_cpu, database_cpu)
+
+
+def database_cpu_s() -> float:
+    """User + system CPU seconds of this machine's PostgreSQL processes so far (0 when none runs here).
+
+    A PostgreSQL backend runs each query on the same cores as the server; SQLite runs inside it."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for path in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            _, _, rest = path.read_text().partition(" (")
+            name, _, fields = rest.rpartition(") ")
+        except OSError:
+            continue
+        if name == "postgres":
+            parts = fields.split()
+            total += (int(parts[11]) + int(parts[12])) / tick
+    return total
 
 
 @dataclass(frozen=True)
@@ -1110,10 +1130,13 @@ def render(ds: Dataset, results: list[BackendResult], clients: int, warmup: int,
             if api.server_cpu_s is None or not api.requests:
                 continue
             cpu_ms = api.server_cpu_s * 1000 / api.requests
+            db_ms = (api.database_cpu_s or 0.0) * 1000 / api.requests if r.backend.name == "PostgreSQL" else 0.0
+            both = cpu_ms + db_ms
+            db = f" + {db_ms:.1f} ms of PostgreSQL's own CPU" if db_ms else ""
             lines.append(
-                f"* {scenario}, {r.backend.name}: {cpu_ms:.1f} ms of server CPU per request → at most "
-                f"{cores * 1000 / cpu_ms:,.0f} requests/s on {cores} cores, so {clients} clients wait at least "
-                f"{clients * cpu_ms / cores:.0f} ms per request on average (measured: {api.rate:,.0f}/s, mean "
+                f"* {scenario}, {r.backend.name}: {cpu_ms:.1f} ms of server CPU per request{db} → at most "
+                f"{cores * 1000 / both:,.0f} requests/s on {cores} cores, so {clients} clients wait at least "
+                f"{clients * both / cores:.0f} ms per request on average (measured: {api.rate:,.0f}/s, mean "
                 f"{statistics.fmean(api.latencies_ms):.0f} ms).")
     lines += [
         "",
