@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from lianfang import __version__
 from lianfang.api.middleware import ResponseGuard
+from lianfang.api.responses import OrjsonResponse
 from lianfang.api.routes import (
     access,
     audit,
@@ -52,6 +53,7 @@ def create_app(platform: Platform) -> FastAPI:
         description="Provincial public-security data sharing platform.",
         docs_url=None,  # served below from vendored assets: the default pulls Swagger UI from a CDN
         redoc_url=None,
+        default_response_class=OrjsonResponse,
     )
     app.state.platform = platform
     dummy_hash()  # made now, so that the first unknown user name takes as long as any other
@@ -65,6 +67,9 @@ def create_app(platform: Platform) -> FastAPI:
         mappings=platform.mappings,
         on_stored=platform.watch.matcher,  # new sightings are matched against the watch lists
     )
+    # the busiest routes first: a request is matched against the routes in this order
+    app.include_router(search.router, prefix="/api/v1")
+    app.include_router(tracks.router, prefix="/api/v1")
     app.include_router(health.router)
     app.include_router(standard.router, prefix="/api/v1")
     app.include_router(ingestion.router, prefix="/api/v1")
@@ -72,8 +77,6 @@ def create_app(platform: Platform) -> FastAPI:
     app.include_router(auth.router, prefix="/api/v1")
     app.include_router(access.router, prefix="/api/v1")
     app.include_router(records.router, prefix="/api/v1")
-    app.include_router(search.router, prefix="/api/v1")
-    app.include_router(tracks.router, prefix="/api/v1")
     app.include_router(geo.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
     app.include_router(watch.router, prefix="/api/v1")

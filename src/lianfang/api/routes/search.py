@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PField
 
 from lianfang.access.records import RecordHidden, RequestRefused
 from lianfang.api.deps import PlatformDep
+from lianfang.api.responses import OrjsonResponse as JSONResponse
 from lianfang.api.routes.records import refusal
 from lianfang.api.security import Principal, Reader, audit_down, now_ms
 from lianfang.audit import AuditUnavailable

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, Response
-from fastapi.responses import JSONResponse
 
 from lianfang.access.records import RecordHidden, RequestRefused
 from lianfang.api.deps import PlatformDep
+from lianfang.api.responses import OrjsonResponse as JSONResponse
 from lianfang.api.routes.records import refusal
 from lianfang.api.security import Reader, audit_down, now_ms
 from lianfang.audit import AuditUnavailable
