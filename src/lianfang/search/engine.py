@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, bindparam, func, or_, select
+from sqlalchemy import Connection, Engine, Row, Table, bindparam, func, literal_column, or_, select, union_all
 
 from lianfang.access.approvals import Approvals
 from lianfang.access.projection import Projector, Reading, RecordView, person_key
@@ -65,6 +65,17 @@ class SearchResult:
         if q.birth_year:
             out["birth_year"] = q.birth_year
         return out
+
+
+@dataclass(frozen=True)
+class _Plan:
+    category: str
+    table: Table
+    tcol: Any  # newest first by this column (the category's event time, else the record id)
+    by_city: bool  # the query names a city and the category has one
+    keyed: list[tuple[Target, Any]]  # each searched column's target and the value it must equal
+    limit: int  # matches read per column
+    narrowing: bool  # a name narrowed by birth year: all candidates up to NARROW_CAP are checked
 
 
 @dataclass(frozen=True)
@@ -135,12 +146,61 @@ class Searcher:
         for target in self.targets.for_kind(query.kind):
             if category is None or target.category == category:
                 by_category.setdefault(target.category, []).append(target)
+        order = sorted(by_category, key=lambda c: GROUP_ORDER.index(c) if c in GROUP_ORDER else 99)
+        plans = [self._plan(query, cat, by_category[cat], page, size, exclude) for cat in order]
         with read_only(self.engine) as conn:  # one connection for the whole search
-            return [self._group(conn, reading, query, cat, by_category[cat], page, size, exclude)
-                    for cat in sorted(by_category, key=lambda c: GROUP_ORDER.index(c) if c in GROUP_ORDER else 99)]
+            matches = self._matches(conn, query, plans)
+            return [self._group(conn, reading, query, plan, matches, page, size, exclude) for plan in plans]
 
-    def _group(self, conn: Connection, reading: Reading, query: Query, category: str, targets: list[Target],
-               page: int, size: int, exclude: frozenset[str]) -> Group:
+    def _plan(self, query: Query, category: str, targets: list[Target], page: int, size: int,
+              exclude: frozenset[str]) -> _Plan:
+        """Where one category is looked in: each searched column with its key, and how many matches to read."""
+        table = self.targets.table(category)
+        tcol_name = time_column(self.targets.standard.category(category))
+        keyed: list[tuple[Target, Any]] = []
+        for target in targets:
+            key = target.key(query, self.projector.blind, self.targets.encrypted(target))
+            if key is not None:
+                keyed.append((target, key))
+        narrowing = query.kind is QueryKind.NAME and query.birth_year is not None
+        mine = sum(1 for e in exclude if e.startswith(f"{category}:"))
+        return _Plan(category, table, table.c[tcol_name] if tcol_name else table.c.id,
+                     bool(query.city_code) and "city_code" in table.c, keyed,
+                     NARROW_CAP if narrowing else page * size + mine, narrowing)
+
+    def _matches(self, conn: Connection, query: Query, plans: list[_Plan]) -> dict[tuple[str, int], list[Any]]:
+        """Every searched column's newest matches, (id, time) by (category, column number), in one statement:
+        a citizen ID is looked for in five categories, and each statement is a round trip to PostgreSQL."""
+        arms = [(plan, i) for plan in plans for i in range(len(plan.keyed))]
+        if not arms:
+            return {}
+        shape = ("matches", tuple((plan.category, plan.keyed[i][0].column(plan.table).name, plan.by_city)
+                                  for plan, i in arms))
+
+        def build() -> Any:
+            selects = []
+            for n, (plan, i) in enumerate(arms):
+                t = plan.table
+                city = [t.c.city_code == bindparam("city")] if plan.by_city else []
+                inner = (select(t.c.id.label("id"), plan.tcol.label("at"))
+                         .where(plan.keyed[i][0].column(t) == bindparam(f"key{n}"), *city)
+                         .order_by(plan.tcol.desc(), t.c.id.desc()).limit(bindparam(f"limit{n}"))
+                         .subquery(f"m{n}"))
+                selects.append(select(literal_column(str(n)).label("arm"), inner.c.id, inner.c.at))
+            return selects[0] if len(selects) == 1 else union_all(*selects)
+
+        params: dict[str, Any] = {"city": query.city_code} if any(p.by_city for p in plans) else {}
+        for n, (plan, i) in enumerate(arms):
+            params[f"key{n}"] = plan.keyed[i][1]
+            params[f"limit{n}"] = plan.limit
+        out: dict[tuple[str, int], list[Any]] = {(plan.category, i): [] for plan, i in arms}
+        for arm, rid, at in conn.execute(self._statement(shape, build), params):
+            plan, i = arms[int(arm)]
+            out[(plan.category, i)].append((rid, at))
+        return out
+
+    def _group(self, conn: Connection, reading: Reading, query: Query, plan: _Plan,
+               matches: dict[tuple[str, int], list[Any]], page: int, size: int, exclude: frozenset[str]) -> Group:
         """One category: the candidates the page can need, ranked, projected, and the exact count.
 
         Each searched column gives its newest ``page × size`` matches (plus any excluded ones):
@@ -149,33 +209,18 @@ class Searcher:
         matches are counted only when some column had more than that; otherwise the candidates
         are all of them (most searches: one person, one vehicle, a few cases).
         """
-        table = self.targets.table(category)
-        cat = self.targets.standard.category(category)
-        tcol_name = time_column(cat)
-        tcol = table.c[tcol_name] if tcol_name else table.c.id
-        narrowing = query.kind is QueryKind.NAME and query.birth_year is not None
-        by_city = bool(query.city_code) and "city_code" in table.c
+        category, table, keyed, limit, narrowing = plan.category, plan.table, plan.keyed, plan.limit, plan.narrowing
+        by_city = plan.by_city
         city = [table.c.city_code == bindparam("city")] if by_city else []
         params: dict[str, Any] = {"city": query.city_code} if by_city else {}
-        keyed: list[tuple[Target, Any]] = []
-        for target in targets:
-            key = target.key(query, self.projector.blind, self.targets.encrypted(target))
-            if key is not None:
-                keyed.append((target, key))
         group = Group(category, 0, page, size)
         if not keyed:
             return group
-        mine = sum(1 for e in exclude if e.startswith(f"{category}:"))
-        limit = NARROW_CAP if narrowing else page * size + mine
         found: dict[int, _Candidate] = {}
         excluded: set[int] = set()
         every_match_read = True  # no column had more matches than the limit
-        for target, key in keyed:
-            column = target.column(table)
-            stmt = self._statement(("match", category, column.name, by_city), lambda column=column: (
-                select(table.c.id, tcol).where(column == bindparam("key"), *city)
-                .order_by(tcol.desc(), table.c.id.desc()).limit(bindparam("limit"))))
-            rows = conn.execute(stmt, {**params, "key": key, "limit": limit}).all()
+        for i, (target, _key) in enumerate(keyed):
+            rows = matches[(category, i)]
             every_match_read = every_match_read and len(rows) < limit
             for rid, at in rows:
                 if f"{category}:{rid}" in exclude:
