@@ -93,3 +93,24 @@ def test_a_postgresql_connection_closed_while_idle_is_replaced_not_failed(
     monkeypatch.setattr(engines, "IDLE_PING_S", 3600.0)
     with pytest.raises(OperationalError):
         pooled_backend()
+
+
+def test_a_raw_read_finds_a_row_and_leaves_the_pool_transactional(platform: Platform) -> None:
+    from sqlalchemy import bindparam
+
+    from lianfang.store.engine import RawRead
+
+    engine = platform.engine
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE probe (x INTEGER, label TEXT)"))
+        conn.execute(text("INSERT INTO probe (x, label) VALUES (1, '一'), (2, '二')"))
+    probe = text("SELECT x, label FROM probe WHERE x = :x").bindparams(bindparam("x"))
+    read = RawRead(engine, probe)
+    assert read.first({"x": 2}) == {"x": 2, "label": "二"}
+    assert read.first({"x": 3}) is None
+    with pytest.raises(RuntimeError), engine.begin() as conn:  # the same pooled connection: all or nothing
+        if engine.dialect.name == "postgresql":
+            assert not conn.connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+        conn.execute(text("INSERT INTO probe (x, label) VALUES (9, 'x')"))
+        raise RuntimeError("the write fails half-way")
+    assert read.first({"x": 9}) is None

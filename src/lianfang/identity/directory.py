@@ -74,9 +74,18 @@ class Credentials:
         return totp.provisioning_uri(self.totp_secret, self.username)
 
 
+#: the ``app_user`` columns a :class:`User` is made of
+USER_COLUMNS = ("id", "username", "display_name", "unit_code", "unit_name", "roles", "cleared_top_secret", "status",
+                "must_change_password", "locked_until", "failed_sign_ins", "last_sign_in")
+
+
 def user_of(row: object) -> User:
     """The account in a row holding the ``app_user`` columns (alone or beside others)."""
-    r = row._mapping  # type: ignore[attr-defined]
+    return user_from(row._mapping)  # type: ignore[attr-defined]
+
+
+def user_from(r: Any) -> User:
+    """The account from a mapping of (at least) :data:`USER_COLUMNS`."""
     return User(
         id=int(r["id"]),
         username=r["username"],

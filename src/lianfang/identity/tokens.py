@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, Table, bindparam, insert, select, update
 
 from lianfang.identity.auth import token_hash
-from lianfang.identity.directory import Directory, DirectoryError, User, user_of
-from lianfang.store.engine import read_only
+from lianfang.identity.directory import USER_COLUMNS, Directory, DirectoryError, User, user_from
+from lianfang.store.engine import RawRead
 
 DAY_MS = 86_400_000
 LAST_USED_MS = 60_000  # how stale a token's last_used may get before it is written again
@@ -44,13 +44,13 @@ class Tokens:
         self.table = table
         t, u = table, directory.users
         # the token and its user in one statement, built once (every API request asks it)
-        self._lookup = (
+        self._lookup = RawRead(engine, (
             select(t.c.id.label("t_id"), t.c.name.label("t_name"), t.c.scopes.label("t_scopes"),
                    t.c.expires_at.label("t_expires_at"), t.c.revoked_at.label("t_revoked_at"),
-                   t.c.last_used.label("t_last_used"), *u.c)
+                   t.c.last_used.label("t_last_used"), *(u.c[name] for name in USER_COLUMNS))
             .join_from(t, u, u.c.id == t.c.user_id)
             .where(t.c.token_hash == bindparam("token_hash"))
-        )  # fmt: skip
+        ))  # fmt: skip
 
     def create(self, username: str, name: str, scopes: set[str], *, days: int, now_ms: int) -> tuple[ApiToken, str]:
         user = self.directory.get(username)
@@ -85,20 +85,20 @@ class Tokens:
         to be written (:meth:`touch`). Reads only, so it may run where a wait for the write lock may not."""
         if not token.startswith("lf_"):
             return None, False
-        with read_only(self.engine) as conn:
-            row = conn.execute(self._lookup, {"token_hash": token_hash(token)}).first()
-        if row is None or row.t_revoked_at is not None or now_ms >= int(row.t_expires_at):
+        row = self._lookup.first({"token_hash": token_hash(token)})
+        if row is None or row["t_revoked_at"] is not None or now_ms >= int(row["t_expires_at"]):
             return None, False
-        scopes = frozenset(s for s in row.t_scopes.split(",") if s)
+        scopes = frozenset(s for s in row["t_scopes"].split(",") if s)
         if scope not in scopes:
             return None, False
-        user = user_of(row)
+        user = user_from(row)
         if not user.active:
             return None, False
         # last_used is kept to the minute: a durable write on every call would serialise all
         # system-to-system requests on one commit each
-        stale = row.t_last_used is None or not 0 <= now_ms - int(row.t_last_used) < LAST_USED_MS
-        return ApiToken(int(row.t_id), row.t_name, user, scopes, int(row.t_expires_at)), stale
+        last = row["t_last_used"]
+        stale = last is None or not 0 <= now_ms - int(last) < LAST_USED_MS
+        return ApiToken(int(row["t_id"]), row["t_name"], user, scopes, int(row["t_expires_at"])), stale
 
     def touch(self, token_id: int, *, now_ms: int) -> bool:
         """Write the token's ``last_used``; False if it was revoked meanwhile."""

@@ -109,3 +109,45 @@ def read_only(engine: Engine) -> Connection:
     if conn.dialect.name == "postgresql":
         conn.execution_options(isolation_level="AUTOCOMMIT")
     return conn
+
+
+class RawRead:
+    """A read compiled once for the engine's dialect and run on a pooled DBAPI connection, without
+    SQLAlchemy's per-statement work (building the statement, its cache key, the result's processing).
+
+    For the few statements every request asks (the API token's lookup): there that work cost several
+    times the query. Values come back as the driver gives them, so the statement should select plain
+    columns (numbers, text); on PostgreSQL the read runs in autocommit, like :func:`read_only`.
+    """
+
+    def __init__(self, engine: Engine, statement: Any):
+        compiled = statement.compile(dialect=engine.dialect)
+        self.engine = engine
+        self.sql = str(compiled)
+        self.order: tuple[str, ...] | None = tuple(compiled.positiontup) if compiled.positiontup else None
+        self.autocommit = engine.dialect.name == "postgresql"
+
+    def first(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The first row as a dict by column label, or None."""
+        args: Any = [params[name] for name in self.order] if self.order is not None else params
+        conn = self.engine.raw_connection()
+        try:
+            dbapi = conn.dbapi_connection
+            if self.autocommit:
+                dbapi.autocommit = True  # type: ignore[union-attr]
+            cur = dbapi.cursor()  # type: ignore[union-attr]
+            try:
+                cur.execute(self.sql, args)
+                row = cur.fetchone()
+                names = [d[0] for d in cur.description]
+            finally:
+                cur.close()
+            if self.autocommit:
+                dbapi.autocommit = False  # type: ignore[union-attr]
+        except Exception:
+            conn.invalidate()  # whatever broke, this connection does not go back to the pool
+            raise
+        finally:
+            conn.close()
+        return dict(zip(names, row, strict=True)) if row is not None else None
+
