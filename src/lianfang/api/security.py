@@ -58,18 +58,6 @@ def _unauthorised(message: str = "请先登录 sign in first") -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": 'Bearer realm="lianfang"'})
 
 
-def authenticate(request: Request, scope: str | None, *, touch: bool = True) -> Principal:
-    """The caller (blocking: it may write); see :func:`requires` for the route dependency."""
-    header = request.headers.get("authorization", "")
-    if header:
-        value = _bearer(header, scope)
-        assert scope is not None
-        plat = _platform(request)
-        token = plat.tokens.authenticate(value, scope, now_ms=now_ms())
-        return _token_principal(request, token, scope)
-    return _session_principal(request, touch=touch)
-
-
 def _bearer(header: str, scope: str | None) -> str:
     kind, _, value = header.partition(" ")
     if kind.lower() != "bearer" or not value.strip():
@@ -209,7 +197,6 @@ __all__ = [
     "Steward",
     "StewardOrAdmin",
     "audit_down",
-    "authenticate",
     "client_of",
     "now_ms",
     "record",
