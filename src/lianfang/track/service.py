@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, Row, select
+from sqlalchemy import Engine, MetaData, Row, bindparam, select
 
 from lianfang.access.approvals import Approvals
 from lianfang.access.projection import Projector, Reading, RecordView
@@ -113,6 +113,12 @@ class Trajectories:
         self._plate = VALUE_TYPES["plate"].compile(plate_field, None, Context())
         self._floor = effective_level(standard.category("sighting").default_level, projector.policy.floor("sighting"))
         self._owner_level = standard.category("vehicle").field("owner_citizen_id").level
+        # built once: every trajectory asks them (the values are bound parameters)
+        sg, d = self.sightings, self.devices
+        self._track = (select(sg).where(sg.c.plate_no == bindparam("plate"), sg.c.passed_at >= bindparam("since"),
+                                        sg.c.passed_at <= bindparam("until"))
+                       .order_by(sg.c.passed_at, sg.c.id).limit(bindparam("limit")))
+        self._places = select(d).where(d.c.device_id.in_(bindparam("ids", expanding=True))).order_by(d.c.id)
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -216,11 +222,9 @@ class Trajectories:
 
     def plate_track(self, reading: Reading, plate: str, window: Window) -> PlateTrack:
         """Read, project and join one plate's sightings (no audit: the caller records what it returns)."""
-        s = self.sightings
-        q = (select(s).where(s.c.plate_no == plate, s.c.passed_at >= window.since_ms, s.c.passed_at <= window.until_ms)
-             .order_by(s.c.passed_at, s.c.id).limit(self.max_points + 1))
         with read_only(self.engine) as conn:
-            rows = conn.execute(q).all()
+            rows = conn.execute(self._track, {"plate": plate, "since": window.since_ms, "until": window.until_ms,
+                                              "limit": self.max_points + 1}).all()
             truncated = len(rows) > self.max_points
             rows = rows[: self.max_points]
             views = [(row, self._project_sighting(reading, row)) for row in rows]
@@ -242,9 +246,8 @@ class Trajectories:
         """Checkpoints by device ID, each projected; only what the reader may see of them."""
         out: dict[str, dict[str, Any]] = {}
         wanted = sorted(ids)
-        d = self.devices
         for i in range(0, len(wanted), 500):
-            rows = conn.execute(select(d).where(d.c.device_id.in_(wanted[i: i + 500])).order_by(d.c.id)).all()
+            rows = conn.execute(self._places, {"ids": wanted[i: i + 500]}).all()
             for row in rows:  # the latest row of a device wins
                 view = self.projector.project(reading, "device", row, lineage=False)
                 if view.effect is Effect.ALLOW:
