@@ -39,14 +39,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def children(pid: int) -> list[int]:
+def workers_of(pid: int) -> list[int]:
+    """The worker processes uvicorn's supervisor ``pid`` spawned (not multiprocessing's resource tracker)."""
     out = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
+            spawned = "spawn_main" in (stat.parent / "cmdline").read_text()
         except OSError:
             continue
-        if int(fields[1]) == pid:
+        if int(fields[1]) == pid and spawned:
             out.append(int(stat.parent.name))
     return out
 
@@ -72,13 +74,13 @@ def test_two_workers_share_the_port_deliver_hits_and_end_their_streams_on_stop(p
         while True:
             assert proc.poll() is None, proc.communicate()[0]
             try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200 and len(children(proc.pid)) >= 2:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200 and len(workers_of(proc.pid)) == 2:
                     break
             except httpx.HTTPError:
                 pass
             assert time.monotonic() < deadline, "lianfang serve --workers 2 did not come up"
             time.sleep(0.2)
-        workers = [p for p in children(proc.pid) if "spawn" in Path(f"/proc/{p}/cmdline").read_text()]
+        workers = workers_of(proc.pid)
         assert len(workers) == 2
         # several streams: the kernel hands connections to either worker
         listeners = [Listener(url, headers).start() for _ in range(4)]
