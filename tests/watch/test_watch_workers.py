@@ -102,3 +102,21 @@ def test_two_workers_share_the_port_deliver_hits_and_end_their_streams_on_stop(p
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_second_supervisor_starting_on_the_same_port_is_refused(platform: Platform) -> None:
+    """Workers share their port (SO_REUSEPORT): while another supervisor is starting on it, a second one
+    refuses to start rather than take half of the first one's connections."""
+    import fcntl
+
+    from lianfang.api.server import port_lock_path
+
+    s = platform.settings
+    port = free_port()
+    env = {**os.environ, "LIANFANG_VAR_DIR": str(s.var_dir), "LIANFANG_DATABASE_URL": s.resolved_database_url()}
+    with port_lock_path("127.0.0.1", port).open("a") as held:  # as a supervisor that has not bound yet
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        out = subprocess.run([sys.executable, "-m", "lianfang", "serve", "--workers", "2", "--port", str(port)],
+                             env=env, capture_output=True, text=True, timeout=2 * BOUND)
+    assert out.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in out.stdout + out.stderr

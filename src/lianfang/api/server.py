@@ -21,10 +21,17 @@ stream by polling it).
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import logging
+import os
 import socket
 import sys
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -133,8 +140,14 @@ def run_workers(workers: int, **options: Any) -> None:
     options.setdefault("timeout_graceful_shutdown", 10)
     config = uvicorn.Config(APP_FACTORY, factory=True, workers=workers, **options)
     # the port must be free: a plain bind fails where anything listens, sharing or not (a
-    # second lianfang on the same port would otherwise quietly take half the connections)
-    port_socket(config.host, config.port, shared=False).close()
+    # second lianfang on the same port would otherwise quietly take half the connections);
+    # the lock covers the moments before this one's workers listen
+    with _port_lock(config.host, config.port):
+        port_socket(config.host, config.port, shared=False).close()
+        _serve_workers(config)
+
+
+def _serve_workers(config: uvicorn.Config) -> None:
     # uvicorn's supervisor makes its worker processes from this module's ``Process``
     real = multiprocess.Process
     multiprocess.Process = _Worker  # type: ignore[misc]
@@ -142,6 +155,26 @@ def run_workers(workers: int, **options: Any) -> None:
         multiprocess.Multiprocess(config, sockets=[]).run()
     finally:
         multiprocess.Process = real  # type: ignore[misc]
+
+
+def port_lock_path(host: str, port: int) -> Path:
+    """The lock a supervisor holds while it serves ``host:port`` (one per user: only the same user's
+    sockets can share a port)."""
+    return Path(tempfile.gettempdir()) / f"lianfang-serve-{os.getuid()}-{host.replace(':', '_')}-{port}.lock"
+
+
+@contextmanager
+def _port_lock(host: str, port: int) -> Iterator[None]:
+    path = port_lock_path(host, port)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OSError(errno.EADDRINUSE, "another lianfang serve is starting on this port") from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 __all__ = ["APP_FACTORY", "Server", "app_from_settings", "make_server", "run", "run_workers", "stopping_event"]
