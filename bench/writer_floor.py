@@ -42,7 +42,8 @@ def _rows(n: int, seed: int = 1) -> list[tuple[object, ...]]:
     for i in range(n):
         device, plate = f"3602000000121{i % 400:07d}", plates[rnd.randrange(20_000)]
         lineage = (1, 1, i + 1, str(i), rnd.randbytes(32), base)
-        rows.append((rnd.randbytes(16), "internal", "vehicle", device, base + i * 2000, plate, "02", "5", "3",
+        key = ((base + i * 2000) // 60_000).to_bytes(5, "big") + rnd.randbytes(11)  # minute, then digest
+        rows.append((key, "internal", "vehicle", device, base + i * 2000, plate, "02", "5", "3",
                      55.0, "1", 2, "360200", *lineage))
     return rows
 

@@ -3,7 +3,7 @@
 Per record: the SM3 hash of its raw bytes (lineage), then the fused row builder
 (:mod:`lianfang.ingest.rows`) — or, for a record with a problem, the
 :class:`Transformer`, whose problems send it to quarantine. Clean records get their
-dedup key (keyed HMAC-SM3 of the key text); a key seen earlier *in this chunk* makes
+dedup key (:meth:`RecordCodec.key_maker`: keyed HMAC-SM3 of the key text); a key seen earlier *in this chunk* makes
 the record a duplicate here, while keys stored by earlier chunks are the writer's
 business (:mod:`lianfang.ingest.writer`). Encryption of personal fields and of
 quarantined records happens here too, so the writer thread only talks to the database.
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from lianfang.crypto import BlindIndex, FieldCipher, sm3_hasher
+from lianfang.crypto import FieldCipher, sm3_hasher
 from lianfang.ingest.mapping import Feed, MappingError
 from lianfang.ingest.readers import Limits, RawRecord, open_reader
 from lianfang.ingest.rows import Built, compile_row_builder
@@ -84,7 +84,6 @@ class ChunkBuilder:
         transformer: Transformer,
         codec: RecordCodec,
         cipher: FieldCipher,
-        blind: BlindIndex,
         file_id: int,
         batch_id: int,
         city_code: str,
@@ -98,7 +97,7 @@ class ChunkBuilder:
         self.city_code = city_code
         self._build = compile_row_builder(transformer, codec)
         self._hash = sm3_hasher()
-        self._key = blind.digester(codec.key_purpose)
+        self._key = codec.key_maker()
         self._level = codec.category.default_level.value
         self._secret = bool(codec.secret_fields)
 

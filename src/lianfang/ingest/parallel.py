@@ -127,7 +127,6 @@ def _work(work: FileWork, index: int, count: int, out: Any) -> None:
             transformer=transformer,
             codec=RecordCodec(work.standard.category(feed.category), cipher, blind),
             cipher=cipher,
-            blind=blind,
             file_id=work.file_id,
             batch_id=work.batch_id,
             city_code=work.city_code,

@@ -523,7 +523,6 @@ class Ingestor:
                 transformer=transformer,
                 codec=self.codec(feed.category),
                 cipher=self.cipher,
-                blind=self.blind,
                 file_id=state.file_id,
                 batch_id=state.batch_id,
                 city_code=res.city_code,
