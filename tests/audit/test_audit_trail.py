@@ -275,3 +275,28 @@ def test_the_trails_own_connection_closes_with_the_engine_and_reopens(platform: 
         own.dbapi_connection.cursor().execute("SELECT 1")
     assert audit.append([event(2)]) == [2]  # a new connection, carrying on the chain
     assert audit.verify().ok
+
+
+_JSONABLE = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(detail=st.dictionaries(_TEXT, _JSONABLE, max_size=4))
+def test_the_stored_detail_is_the_standard_compact_sorted_json(detail: dict[str, object]) -> None:
+    """What the trail stores (and hashes) for a detail: sorted, compact JSON with characters as they are."""
+    import json
+
+    ev = AuditEvent(action="data.view", outcome="ok", at_ms=1, detail=detail)
+    stored = ev.row()["detail"]
+    assert stored == json.dumps(detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert json.loads(stored) == detail
+
+
+def test_details_the_fast_encoder_refuses_are_still_recorded(platform: Platform) -> None:
+    ev = event(1, detail={"big": 2**70, "by_code": {3: "x", 1: "y"}})
+    platform.audit.append([ev])
+    assert ev.row()["detail"] == '{"big":1180591620717411303424,"by_code":{"1":"y","3":"x"}}'
+    assert platform.audit.verify().ok
