@@ -77,13 +77,12 @@ class BlindIndex:
         h.update(data)
         return h.finalize()[:BLIND_INDEX_BYTES]
 
-    def digester(self, field: str) -> Callable[[str], bytes]:
-        """A function equal to ``digest(field, value)``, with the per-call lookups bound once.
+    def digester(self, field: str, size: int = BLIND_INDEX_BYTES) -> Callable[[str], bytes]:
+        """A function equal to ``digest(field, value)[:size]``, with the per-call lookups bound once.
 
         For hot loops (the ingestion dedup key); one digester per thread.
         """
         copy = self._hmac(field).copy
-        size = BLIND_INDEX_BYTES
 
         def digest(value: str) -> bytes:
             try:

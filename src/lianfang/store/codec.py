@@ -146,14 +146,20 @@ class RecordCodec:
 
     def key_maker(self) -> Callable[[str], bytes]:
         """A function from :meth:`dedup_text` to :meth:`dedup_key`, for hot loops (one per thread)."""
-        digest = self.blind.digester(self._key_purpose)
         at = self._key_time_at
         if at is None:
-            return digest
-        keep, sep = BLIND_INDEX_BYTES - KEY_MINUTE_BYTES, _KEY_SEP
+            return self.blind.digester(self._key_purpose)
+        digest = self.blind.digester(self._key_purpose, BLIND_INDEX_BYTES - KEY_MINUTE_BYTES)
+        sep, parts = _KEY_SEP, at + 1
+        last_minute, last_prefix = -1, b""  # consecutive records mostly share their minute
 
         def key(text: str) -> bytes:
-            return minute_prefix(text.split(sep, at + 1)[at]) + digest(text)[:keep]
+            nonlocal last_minute, last_prefix
+            part = text.split(sep, parts)[at]
+            minute = int(part) // 60_000 if part else 0
+            if minute != last_minute:
+                last_minute, last_prefix = minute, minute_prefix(part)
+            return last_prefix + digest(text)
 
         return key
 
