@@ -7,6 +7,7 @@ nothing else reads settings or opens engines on its own.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -214,5 +215,5 @@ class Platform:
         create_key_file(path)
         return True
 
-    def migrate(self) -> None:
-        migrate(self.engine)
+    def migrate(self, on_revision: Callable[[str, str], None] | None = None) -> None:
+        migrate(self.engine, on_revision)

@@ -81,7 +81,7 @@ def test_ingest_then_quarantine_workflow(env: Path) -> None:
         app, ["ingest", str(env / "rk_1.csv"), "--mapping", str(env / "m.yaml"), "--json"]
     )
     assert res.exit_code == 0, res.output
-    summary = json.loads(res.output)
+    summary = json.loads(res.stdout)
     assert (summary["read"], summary["accepted"], summary["quarantined"]) == (4, 2, 2)
     listed = runner.invoke(app, ["quarantine", "list"])
     assert (
@@ -108,7 +108,7 @@ def test_ingest_then_quarantine_workflow(env: Path) -> None:
     again = runner.invoke(
         app, ["ingest", str(env / "rk_1.csv"), "--mapping", str(env / "m.yaml"), "--json"]
     )
-    assert json.loads(again.output)["files"][0]["status"] == "skipped"
+    assert json.loads(again.stdout)["files"][0]["status"] == "skipped"
 
 
 def test_ingest_of_missing_path_is_a_clear_error(env: Path) -> None:
@@ -141,7 +141,7 @@ def test_ingest_builds_indexes_a_dead_bulk_load_left_unbuilt(env: Path, settings
 def test_batches_list_and_show_what_was_ingested(env: Path) -> None:
     first = runner.invoke(app, ["ingest", str(env / "rk_1.csv"), "--mapping", str(env / "m.yaml"), "--json"])
     assert first.exit_code == 0, first.output
-    batch = json.loads(first.output)["batch_id"]
+    batch = json.loads(first.stdout)["batch_id"]
     (env / "rk_2.csv").write_bytes(("\n".join(ROWS[:2]) + "\n360102198506120058,赵六,女,19850612,13912345678\n"
                                     ).encode("gbk"))
     runner.invoke(app, ["ingest", str(env / "rk_2.csv"), "--mapping", str(env / "m.yaml"), "--json"])
@@ -180,3 +180,26 @@ def test_batches_refuse_unknown_ids_and_statuses(env: Path) -> None:
     assert missing.exit_code == 1 and "no batch 999" in missing.output
     bad = runner.invoke(app, ["batches", "list", "--status", "finished"])
     assert bad.exit_code == 1 and "unknown status 'finished'" in bad.output
+
+
+def test_db_upgrade_names_each_migration_it_applies(env: Path) -> None:
+    from alembic import command
+
+    from lianfang.store.engine import alembic_config, make_engine
+
+    assert runner.invoke(app, ["keys", "init"]).exit_code == 0
+    first = runner.invoke(app, ["db", "upgrade"])
+    assert first.exit_code == 0 and "schema up to date" in first.output
+    url = Settings().resolved_database_url()
+    engine = make_engine(url)
+    cfg = alembic_config(url)
+    with engine.begin() as conn:  # a store one revision behind
+        cfg.attributes["connection"] = conn
+        command.stamp(cfg, "0012")
+    engine.dispose()
+    behind = runner.invoke(app, ["db", "upgrade"])
+    assert behind.exit_code == 0, behind.output
+    assert "applying migration 0013: sighting dedup keys lead with the minute of the pass" in behind.output
+    assert "applying migration 0012" not in behind.output
+    again = runner.invoke(app, ["db", "upgrade"])
+    assert again.exit_code == 0 and "applying" not in again.output

@@ -29,7 +29,7 @@ def test_search_from_the_command_line(province: Platform, serve: Any) -> None:
         out = runner.invoke(app, ["search", "赣A7Q777", "--purpose", "case_investigation", "--case-no", CASE,
                                   "--category", "sighting", "--size", "3", "--json"], env=env)
         assert out.exit_code == 0, out.output
-        body = json.loads(out.output)
+        body = json.loads(out.stdout)
         assert [g["category"] for g in body["groups"]] == ["sighting"] and len(body["groups"][0]["items"]) == 3
         refused = runner.invoke(app, ["search", "赣A7Q777", "--purpose", "curiosity"], env=env)
         assert refused.exit_code == 2 and "未知用途" in refused.output

@@ -11,7 +11,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from lianfang.audit import RetentionError
 from lianfang.audit.checkpoint import Checkpoint, export_checkpoint, read_checkpoint
-from lianfang.cli.common import audit_cli, console, fail, platform
+from lianfang.cli.common import audit_cli, console, fail, migrated, platform
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -28,7 +28,7 @@ def verify(
 ) -> None:
     """Check every record's SM3 link and MAC, and every signed checkpoint. Exit 1 on any problem."""
     plat = platform()
-    plat.migrate()
+    migrated(plat)
     exported: list[Checkpoint] = []
     for path in checkpoint:
         try:
@@ -60,7 +60,7 @@ def checkpoint(
 ) -> None:
     """Sign the trail's current head with SM2 and store it (and export it, to keep elsewhere)."""
     plat = platform()
-    plat.migrate()
+    migrated(plat)
     cp = plat.audit.checkpoint()
     console.print(f"checkpoint 检查点 at seq {cp.seq}, {_time(cp.at_ms, plat.tz)}: {cp.hash.hex()}")
     if export is not None:
@@ -75,7 +75,7 @@ def purge(
 ) -> None:
     """Delete audit records older than the retention period (at least one year), leaving a signed anchor."""
     plat = platform()
-    plat.migrate()
+    migrated(plat)
     try:
         cut = datetime.strptime(before, "%Y-%m-%d").replace(tzinfo=plat.tz)
     except ValueError:
@@ -105,7 +105,7 @@ def alarms(
     from rich.table import Column, Table
 
     plat = platform()
-    plat.migrate()
+    migrated(plat)
     rows = plat.alarms.list(status=None if status == "all" else status, rule=rule, limit=limit)
     # the time and the rule are never cut short on a narrow terminal; the evidence wraps instead
     table = Table("id", Column("time 时间", no_wrap=True), Column("rule 规则", no_wrap=True), "severity", "user",
@@ -129,7 +129,7 @@ def dispose(
     import time
 
     plat = platform()
-    plat.migrate()
+    migrated(plat)
     try:
         done = plat.alarms.dispose(alarm_id, status=as_, note=note, by_user=None, at_ms=int(time.time() * 1000))
     except ValueError as exc:
@@ -149,7 +149,7 @@ def report(
     from lianfang.audit.report import ReportError, build_report, render_html, render_pdf
 
     plat = platform()
-    plat.migrate()
+    migrated(plat)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True) as bar:
         bar.add_task(f"汇总 {quarter} 审计记录并校验完整性 counting and verifying …")
         try:

@@ -24,6 +24,17 @@ def platform() -> Platform:
     return plat
 
 
+def migrated(plat: Platform) -> Platform:
+    """``plat`` with its schema brought up to date; each migration that runs is named on stderr first
+    (one may rewrite a big table, and the command would seem stuck)."""
+
+    def applying(revision: str, title: str) -> None:
+        err_console.print(f"applying migration {revision}: {title}")
+
+    plat.migrate(on_revision=applying)
+    return plat
+
+
 def audit_cli(plat: Platform, action: str, outcome: str, targets: tuple[str, ...], **detail: object) -> None:
     """Record an operator's state change made from the command line (client ``cli:<os user>``)."""
     import getpass

@@ -63,7 +63,13 @@ def check(
 def upgrade() -> None:
     """Create or upgrade the schema to the newest revision."""
     plat = platform()
-    plat.migrate()
+    with console.status("checking the schema") as status:
+
+        def applying(revision: str, title: str) -> None:
+            console.print(f"applying migration {revision}: {title}")
+            status.update(f"migration {revision} running (it may rewrite a big table: this can take minutes)")
+
+        plat.migrate(on_revision=applying)
     console.print(f"schema up to date at {plat.engine.url.render_as_string(hide_password=True)}")
 
 

@@ -14,7 +14,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from lianfang.cli.common import console, fail
+from lianfang.cli.common import console, fail, migrated
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -85,7 +85,7 @@ def users() -> None:
     from lianfang.identity import DirectoryError
 
     plat = platform()
-    plat.migrate()
+    migrated(plat)
     path = _secrets_file()
     secrets = _read_secrets(path)
     created = 0
@@ -162,7 +162,7 @@ def traffic(
     from lianfang.demo.traffic import normal_traffic
 
     plat = platform()
-    plat.migrate()
+    migrated(plat)
     persons_t, cases_t = plat.metadata.tables["rec_person"], plat.metadata.tables["rec_case"]
     with plat.engine.connect() as conn:
         persons = [(int(i), str(c)) for i, c in conn.execute(select(persons_t.c.id, persons_t.c.city_code))]

@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from lianfang.cli.common import audit_cli, console, fail, platform
+from lianfang.cli.common import audit_cli, console, fail, migrated, platform
 from lianfang.ingest.mapping import MappingError, load_mapping
 from lianfang.ingest.pipeline import Ingestor
 from lianfang.ingest.results import BatchResult
@@ -31,7 +31,7 @@ def ingest(
     """Ingest source files: parse → map → normalise → validate → store or quarantine."""
     plat = platform()
     plat.ensure_key()
-    plat.migrate()
+    migrated(plat)
     try:
         chosen = load_mapping(mapping, plat.standard) if mapping else None
         mappings = plat.mappings

@@ -21,7 +21,7 @@ from lianfang.cli import (
     users_cmd,
     watch_cmd,
 )
-from lianfang.cli.common import console, fail, platform
+from lianfang.cli.common import console, fail, migrated, platform
 from lianfang.crypto import KeyFileError, KeyFileMissing
 
 
@@ -93,7 +93,7 @@ def serve(
 
     plat = platform()
     plat.ensure_key()
-    plat.migrate()
+    migrated(plat)
     bind = host or plat.settings.host
     if not tls and bind not in ("127.0.0.1", "::1", "localhost"):
         console.print("[yellow]plain HTTP is for loopback only: add --tls to bind beyond it[/]")

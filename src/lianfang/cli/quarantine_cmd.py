@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from lianfang.cli.common import audit_cli, console, fail, platform
+from lianfang.cli.common import audit_cli, console, fail, migrated, platform
 from lianfang.ingest import quarantine as q
 from lianfang.ingest.mapping import MappingError, load_mapping
 from lianfang.ingest.pipeline import Ingestor
@@ -16,7 +16,7 @@ app = typer.Typer(no_args_is_help=True)
 def ingestor(extra_mapping: str | None = None) -> Ingestor:
     """An ingestor on the configured store (migrated), with the built-in mappings and ``extra_mapping``."""
     plat = platform()
-    plat.migrate()
+    migrated(plat)
     mappings = list(plat.mappings)
     if extra_mapping:
         from pathlib import Path

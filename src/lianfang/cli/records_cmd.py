@@ -7,7 +7,7 @@ import base64
 import typer
 
 from lianfang.access.records import RecordHidden, classify
-from lianfang.cli.common import audit_cli, console, fail, platform
+from lianfang.cli.common import audit_cli, console, fail, migrated, platform
 from lianfang.standard.levels import parse_level
 
 app = typer.Typer(no_args_is_help=True)
@@ -22,7 +22,7 @@ def classify_cmd(
 ) -> None:
     """Raise one record above its category's default level, or bring it back to the default (audited)."""
     plat = platform()
-    plat.migrate()
+    migrated(plat)
     try:
         before, after = classify(plat.engine, plat.metadata, plat.standard, category, record_id, parse_level(level))
     except (RecordHidden, ValueError) as exc:

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from lianfang.cli.api_client import TOKEN_OPTION, URL_OPTION, ApiClient
-from lianfang.cli.common import audit_cli, console, fail, platform
+from lianfang.cli.common import audit_cli, console, fail, migrated, platform
 from lianfang.track.boundaries import GeoError, boundaries_file, import_boundaries
 
 geo_app = typer.Typer(no_args_is_help=True)
@@ -95,7 +95,7 @@ def geo_import(file: Path = typer.Argument(..., exists=True, dir_okay=False, hel
                ) -> None:
     """Check a city-boundaries GeoJSON file and make it the map's boundaries layer (audited)."""
     plat = platform()
-    plat.migrate()
+    migrated(plat)
     s = plat.settings
     try:
         n = import_boundaries(file, s.resolved_geo_dir(), s.geo_max_bytes)

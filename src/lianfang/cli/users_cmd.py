@@ -11,7 +11,7 @@ import time
 import typer
 from rich.table import Table
 
-from lianfang.cli.common import audit_cli, console, fail, platform
+from lianfang.cli.common import audit_cli, console, fail, migrated, platform
 from lianfang.identity import Credentials, DirectoryError
 from lianfang.identity.tokens import SCOPES
 
@@ -42,7 +42,7 @@ def add(
 ) -> None:
     """Create an account; prints its one-time password and TOTP secret."""
     plat = platform()
-    plat.migrate()
+    migrated(plat)
     try:
         cred = plat.directory.add(
             username, display_name=name, unit_code=unit, unit_name=unit_name, roles=role,
@@ -63,7 +63,7 @@ def list_(
 ) -> None:
     """List accounts with their units, roles and state."""
     plat = platform()
-    plat.migrate()
+    migrated(plat)
     table = Table("user 用户", "name 姓名", "unit 单位", "roles 角色", "state 状态")
     for u in plat.directory.list(unit_prefix=unit, role=role):
         state = u.status if u.locked_until <= _now() else "locked"
@@ -76,7 +76,7 @@ def list_(
 def disable(username: str) -> None:
     """Disable an account and end its sessions at once."""
     plat = platform()
-    plat.migrate()
+    migrated(plat)
     try:
         user = plat.directory.disable(username, now_ms=_now())
     except DirectoryError as exc:
@@ -89,7 +89,7 @@ def disable(username: str) -> None:
 def enable(username: str) -> None:
     """Re-enable a disabled account (and clear a lock)."""
     plat = platform()
-    plat.migrate()
+    migrated(plat)
     try:
         user = plat.directory.enable(username)
     except DirectoryError as exc:
@@ -102,7 +102,7 @@ def enable(username: str) -> None:
 def reset(username: str) -> None:
     """New one-time password and TOTP secret; unlocks; ends the account's sessions."""
     plat = platform()
-    plat.migrate()
+    migrated(plat)
     try:
         cred = plat.directory.reset(username, now_ms=_now())
     except DirectoryError as exc:
@@ -122,7 +122,7 @@ def create_token(
 ) -> None:
     """Create an API token for system-to-system calls; printed once."""
     plat = platform()
-    plat.migrate()
+    migrated(plat)
     try:
         tok, secret = plat.tokens.create(username, name, set(scope), days=days, now_ms=_now())
     except DirectoryError as exc:
@@ -137,7 +137,7 @@ def create_token(
 def revoke_token(token_id: int) -> None:
     """Revoke an API token with immediate effect."""
     plat = platform()
-    plat.migrate()
+    migrated(plat)
     if not plat.tokens.revoke(token_id, now_ms=_now()):
         fail(f"no live token {token_id}")
     audit_cli(plat, "admin.token_revoke", "ok", (f"token:{token_id}",))
@@ -156,7 +156,7 @@ def identity(username: str) -> None:
     from lianfang.standard.types import VALUE_TYPES, Context, InvalidValue
 
     plat = platform()
-    plat.migrate()
+    migrated(plat)
     if plat.directory.get(username) is None:
         fail(f"no user {username!r}")
     raw_id = typer.prompt("公民身份号码 citizen ID", hide_input=True)

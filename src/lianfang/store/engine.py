@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
@@ -87,12 +90,32 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent)."""
+def pending_revisions(engine: Engine) -> list[tuple[str, str]]:
+    """(revision, its one-line title) of each migration the database still lacks, oldest first."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    script = ScriptDirectory.from_config(cfg)
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    pending = list(script.iterate_revisions("head", current))  # newest first
+    return [(rev.revision, (rev.doc or "").strip().splitlines()[0] if rev.doc else "") for rev in reversed(pending)]
+
+
+def migrate(engine: Engine, on_revision: Callable[[str, str], None] | None = None) -> None:
+    """Bring the schema to the newest Alembic revision (idempotent).
+
+    With ``on_revision``, each pending migration runs in a transaction of its own and
+    ``on_revision(revision, title)`` is told before it starts (some rewrite every row of
+    a big table: the command line says which one it is waiting for). Without it, all
+    run in one transaction.
+    """
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    steps = [("head", "")] if on_revision is None else pending_revisions(engine)
+    for revision, title in steps:
+        if on_revision is not None:
+            on_revision(revision, title)
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
 
 
 def read_only(engine: Engine) -> Connection:
