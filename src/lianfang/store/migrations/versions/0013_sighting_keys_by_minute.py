@@ -10,7 +10,9 @@ nearly every leaf page of it in every transaction. Keys are now the pass's minut
 since 1970 (5 bytes, big-endian; before 1970 counts as 0) followed by the first 11
 bytes of the same digest (``lianfang.store.codec.minute_prefix``). The upgrade rewrites
 the stored keys the same way: the digest's first 11 bytes are kept, so no key material
-is needed. Only ``rec_sighting`` is keyed by a time.
+is needed. Only ``rec_sighting`` is keyed by a time. Measured per million sightings: about 6 s
+on SQLite; 28 s on PostgreSQL, where every row gets a new version (the key is indexed, so
+no update is HOT) and the table with its indexes doubles in size until vacuumed.
 
 The downgrade is refused: the five digest bytes the new keys drop cannot be recomputed
 here (the digest is keyed), and keys that the older code does not compute would let a
