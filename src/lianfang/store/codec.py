@@ -29,9 +29,9 @@ _LAST_MINUTE = (1 << (8 * KEY_MINUTE_BYTES)) - 1
 def minute_prefix(epoch_ms_text: str) -> bytes:
     """The leading bytes of a time-keyed dedup key: the key time's minute since 1970, big-endian.
 
-    A sighting's key is a keyed digest, so keys of consecutive passes land anywhere in
-    the unique key index: loading a million of them dirtied nearly every leaf page of
-    that index in every transaction (and took 4 s of the writer's 10). With the minute
+    A keyed digest alone puts the keys of consecutive passes anywhere in the unique key
+    index: loading a million sightings so dirtied nearly every leaf page of that index
+    in every transaction (4 s of the writer's 10, before revision 0013). With the minute
     first, keys of records that arrive in time order — as checkpoint exports do — go to
     the same few pages (``bench/writer_floor.py``). The time is stored in clear beside
     the key, so the prefix tells nothing new. Times before 1970 or missing count as 0.
