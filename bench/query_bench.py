@@ -1019,6 +1019,14 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
 
+def _ratio(a: float, b: float) -> str:
+    """``a / b`` as "12×", or with a decimal below 10 ("0.4×": the floor can be the slower side)."""
+    if not b:
+        return "–"
+    r = a / b
+    return f"{r:.1f}×" if r < 10 else f"{r:.0f}×"
+
+
 def _ms(v: float) -> str:
     return f"{v:.1f}"
 
@@ -1101,7 +1109,7 @@ def render(ds: Dataset, results: list[BackendResult], clients: int, warmup: int,
                 f"| {scenario} | {r.backend.name} | {_ms(api.p(0.5))} | {_ms(api.p(0.95))} | "
                 f"{' · '.join(_ms(v) for v in sorted(r.p95s[scenario]))} | {_ms(api.p(0.99))} | "
                 f"{api.rate:,.0f} | {cpu} | {_ms(sql.p(0.5))} | {_ms(sql.p(0.95))} | "
-                f"{api.p(0.95) / sql.p(0.95):.0f}× | ≤ {target:.0f} ms | {verdict} |")
+                f"{_ratio(api.p(0.95), sql.p(0.95))} | ≤ {target:.0f} ms | {verdict} |")
     errors = Counter[str]()
     for r in results:
         for load in r.api.values():
