@@ -36,7 +36,10 @@ def minute_prefix(epoch_ms_text: str) -> bytes:
     the same few pages (``bench/writer_floor.py``). The time is stored in clear beside
     the key, so the prefix tells nothing new. Times before 1970 or missing count as 0.
     """
-    minute = int(epoch_ms_text) // 60_000 if epoch_ms_text else 0
+    return _minute_bytes(int(epoch_ms_text) // 60_000 if epoch_ms_text else 0)
+
+
+def _minute_bytes(minute: int) -> bytes:
     return min(max(minute, 0), _LAST_MINUTE).to_bytes(KEY_MINUTE_BYTES, "big")
 
 
@@ -137,12 +140,7 @@ class RecordCodec:
     def dedup_key(self, values: Mapping[str, object]) -> bytes:
         """The key of a record: a keyed digest of the key fields (keyed: keys contain personal data),
         led by the minute of its time if the category is keyed by one (:func:`minute_prefix`)."""
-        text = self.dedup_text(values)
-        digest = self.blind.digest(self._key_purpose, text)
-        at = self._key_time_at
-        if at is None:
-            return digest
-        return minute_prefix(text.split(_KEY_SEP, at + 1)[at]) + digest[: BLIND_INDEX_BYTES - KEY_MINUTE_BYTES]
+        return self.key_maker()(self.dedup_text(values))
 
     def key_maker(self) -> Callable[[str], bytes]:
         """A function from :meth:`dedup_text` to :meth:`dedup_key`, for hot loops (one per thread)."""
@@ -158,7 +156,7 @@ class RecordCodec:
             part = text.split(sep, parts)[at]
             minute = int(part) // 60_000 if part else 0
             if minute != last_minute:
-                last_minute, last_prefix = minute, minute_prefix(part)
+                last_minute, last_prefix = minute, _minute_bytes(minute)
             return last_prefix + digest(text)
 
         return key

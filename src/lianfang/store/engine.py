@@ -97,7 +97,7 @@ def pending_revisions(engine: Engine) -> list[tuple[str, str]]:
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
     pending = list(script.iterate_revisions("head", current))  # newest first
-    return [(rev.revision, (rev.doc or "").strip().splitlines()[0] if rev.doc else "") for rev in reversed(pending)]
+    return [(rev.revision, next(iter((rev.doc or "").strip().splitlines()), "")) for rev in reversed(pending)]
 
 
 def migrate(engine: Engine, on_revision: Callable[[str, str], None] | None = None) -> None:
