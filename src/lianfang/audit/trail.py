@@ -8,11 +8,14 @@ reported to ``on_failure`` (the alarm hook).
 
 ``GroupCommitter`` lets many request threads share commits: each caller waits
 until the batch holding its event is durable, so a caller never returns data
-whose access is not yet on disk, while one fsync covers many events.
+whose access is not yet on disk, while one fsync covers many events. A request
+served on an event loop hands its event over with :meth:`GroupCommitter.submit`
+and awaits the future it gets before it answers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import itertools
 import logging
@@ -424,6 +427,27 @@ class _Slot:
         self.error: BaseException | None = None
 
 
+class _LoopSlot:
+    """Where the committer leaves the answer for a caller on an event loop: a future of that loop."""
+
+    __slots__ = ("future", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.future: asyncio.Future[int] = loop.create_future()
+
+
+def _settle(answers: list[tuple[asyncio.Future[int], int, BaseException | None]]) -> None:
+    """On the loop: resolve the futures of one batch (one wake-up of the loop per batch, not per event)."""
+    for future, seq, error in answers:
+        if future.done():  # the caller gave up waiting
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(seq)
+
+
 class GroupCommitter:
     """Shares commits between concurrent callers; :meth:`record` returns once durable.
 
@@ -439,7 +463,7 @@ class GroupCommitter:
         self.timeout_s = timeout_s
         self.commits = 0  # transactions written (statistics)
         self.events = 0
-        self._pending: deque[tuple[AuditEvent, _Slot]] = deque()
+        self._pending: deque[tuple[AuditEvent, _Slot | _LoopSlot]] = deque()
         self._wake = threading.Event()
         self._slots = threading.local()
         self._closing = False
@@ -465,6 +489,18 @@ class GroupCommitter:
             raise slot.error
         return slot.seq
 
+    def submit(self, event: AuditEvent, loop: asyncio.AbstractEventLoop) -> asyncio.Future[int]:
+        """Hand ``event`` over without waiting; call on ``loop``'s thread. The future gets the event's sequence
+        number once committed, or :class:`AuditUnavailable`; whoever returns data awaits it first."""
+        event.checked()
+        if self._closing:
+            raise AuditUnavailable("the audit trail is shutting down; access refused")
+        slot = _LoopSlot(loop)
+        self._pending.append((event, slot))
+        if not self._wake.is_set():
+            self._wake.set()
+        return slot.future
+
     def close(self) -> None:
         """Commit what is pending, then stop."""
         self._closing = True
@@ -482,18 +518,26 @@ class GroupCommitter:
             if self._closing and not pending:
                 return
 
-    def _commit(self, batch: list[tuple[AuditEvent, _Slot]]) -> None:
+    def _commit(self, batch: list[tuple[AuditEvent, _Slot | _LoopSlot]]) -> None:
+        error: BaseException | None = None
         try:
             seqs = self.trail.append([e for e, _ in batch], checked=True)
         except BaseException as exc:
             error = exc if isinstance(exc, AuditUnavailable) else AuditUnavailable(str(exc))
-            for _, slot in batch:
+            seqs = [0] * len(batch)
+        loops: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[int], int, BaseException | None]]] = {}
+        for (_, slot), seq in zip(batch, seqs, strict=True):
+            if isinstance(slot, _Slot):
+                slot.seq = seq
                 slot.error = error
                 slot.done.release()
-        else:
-            for (_, slot), seq in zip(batch, seqs, strict=True):
-                slot.seq = seq
-                slot.done.release()
+            else:
+                loops.setdefault(slot.loop, []).append((slot.future, seq, error))
+        for loop, answers in loops.items():
+            try:
+                loop.call_soon_threadsafe(_settle, answers)
+            except RuntimeError:  # the loop is closed: nobody waits for these any more
+                log.debug("audit answers for a closed event loop dropped")
         self.commits += 1
         self.events += len(batch)
 

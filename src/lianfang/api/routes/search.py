@@ -16,6 +16,7 @@ from pydantic import Field as PField
 
 from lianfang.access.records import RecordHidden, RequestRefused
 from lianfang.api.deps import PlatformDep
+from lianfang.api.inline import inline
 from lianfang.api.responses import OrjsonResponse as JSONResponse
 from lianfang.api.routes.records import refusal
 from lianfang.api.security import Principal, Reader, audit_down, now_ms
@@ -95,13 +96,13 @@ def search_export(body: ExportRequest, who: Reader, plat: PlatformDep) -> Respon
 
 
 @router.post("/search", response_class=JSONResponse)
-def search(body: SearchRequest, who: Reader, plat: PlatformDep) -> JSONResponse:
+async def search(body: SearchRequest, who: Reader, plat: PlatformDep) -> JSONResponse:
     """Search all 16 cities at once; results grouped by category, each row as the caller may see it."""
-    return _search(body, who, plat, allow_personal=True)
+    return await inline(plat, lambda: _search(body, who, plat, allow_personal=True))
 
 
 @router.get("/search", response_class=JSONResponse)
-def search_by_url(
+async def search_by_url(
     who: Reader,
     plat: PlatformDep,
     q: str = Query(..., max_length=80, description="A plate, case number or device ID (not personal data)."),
@@ -114,7 +115,7 @@ def search_by_url(
 ) -> JSONResponse:
     """The same search for links and bookmarks; personal queries (ID, phone, name) must use POST."""
     body = SearchRequest(q=q, purpose=purpose, case_no=case_no, kind=kind, category=category, page=page, size=size)
-    return _search(body, who, plat, allow_personal=False)
+    return await inline(plat, lambda: _search(body, who, plat, allow_personal=False))
 
 
 def _search(body: SearchRequest, who: Principal, plat: Platform, *, allow_personal: bool) -> JSONResponse:
@@ -147,7 +148,7 @@ def _search(body: SearchRequest, who: Principal, plat: Platform, *, allow_person
 
 
 @router.get("/entities/{category}/{record_id}", response_class=JSONResponse)
-def entity(
+async def entity(
     category: str,
     record_id: int,
     who: Reader,
@@ -162,9 +163,9 @@ def entity(
     if category not in ENTITY_CATEGORIES:
         raise HTTPException(404, f"no {category} pages")
     try:
-        return JSONResponse(plat.entities.view(who.user, category, record_id,
-                                               Purpose(purpose, "", case_no.strip() or None),
-                                               now_ms=now_ms(), client=who.client, size=per_page))
+        return JSONResponse(await inline(plat, lambda: plat.entities.view(
+            who.user, category, record_id, Purpose(purpose, "", case_no.strip() or None), now_ms=now_ms(),
+            client=who.client, size=per_page)))
     except RecordHidden:
         raise HTTPException(404, f"no {category} record {record_id}") from None
     except RequestRefused as exc:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 
 from lianfang.access.records import RecordHidden, RequestRefused
 from lianfang.api.deps import PlatformDep
+from lianfang.api.inline import inline
 from lianfang.api.responses import OrjsonResponse as JSONResponse
 from lianfang.api.routes.records import refusal
 from lianfang.api.security import Reader, audit_down, now_ms
@@ -62,13 +63,13 @@ def _purpose(purpose: str, case_no: str) -> Purpose:
 
 
 @router.get("/trajectories/vehicle/{plate}", response_class=JSONResponse)
-def vehicle_track(plate: str, who: Reader, plat: PlatformDep, since: str = SINCE, until: str = UNTIL,
-                  purpose: str = PURPOSE, case_no: str = CASE_NO) -> JSONResponse:
+async def vehicle_track(plate: str, who: Reader, plat: PlatformDep, since: str = SINCE, until: str = UNTIL,
+                        purpose: str = PURPOSE, case_no: str = CASE_NO) -> JSONResponse:
     """Every sighting of the plate in the window, in time order: readable points in full, masked ones as
     their city only, crossings between cities and suspected cloned-plate jumps marked."""
     w = _window(plat, since, until)
-    return JSONResponse(_answer(lambda: plat.trajectories.for_plate(  # plain JSON values: no re-encoding
-        who.user, plate, w.since_ms, w.until_ms, _purpose(purpose, case_no), now_ms=now_ms(), client=who.client)))
+    return JSONResponse(await inline(plat, lambda: _answer(lambda: plat.trajectories.for_plate(
+        who.user, plate, w.since_ms, w.until_ms, _purpose(purpose, case_no), now_ms=now_ms(), client=who.client))))
 
 
 @router.get("/trajectories/vehicle/{plate}/export")
@@ -86,10 +87,10 @@ def vehicle_track_export(plate: str, who: Reader, plat: PlatformDep,
 
 
 @router.get("/trajectories/person/{record_id}", response_class=JSONResponse)
-def person_track(record_id: int, who: Reader, plat: PlatformDep, since: str = SINCE, until: str = UNTIL,
-                 purpose: str = PURPOSE, case_no: str = CASE_NO) -> JSONResponse:
+async def person_track(record_id: int, who: Reader, plat: PlatformDep, since: str = SINCE, until: str = UNTIL,
+                       purpose: str = PURPOSE, case_no: str = CASE_NO) -> JSONResponse:
     """The tracks of the vehicles registered to a person record (hidden and missing records: the same 404)."""
     w = _window(plat, since, until)
-    return JSONResponse(_answer(lambda: plat.trajectories.for_person(
+    return JSONResponse(await inline(plat, lambda: _answer(lambda: plat.trajectories.for_person(
         who.user, record_id, w.since_ms, w.until_ms, _purpose(purpose, case_no), now_ms=now_ms(),
-        client=who.client)))
+        client=who.client))))
