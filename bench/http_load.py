@@ -22,6 +22,7 @@ from urllib.parse import quote, urlencode
 class Answer:
     status: int
     body: bytes
+    close: bool = False  # the server said ``Connection: close``: the next request needs a new connection
 
 
 def request_bytes(method: str, path: str, host: str, headers: dict[str, str], *,
@@ -42,7 +43,7 @@ async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, d
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
     length = None
-    chunked = False
+    chunked = close = False
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
         name = name.strip().lower()
@@ -50,8 +51,10 @@ async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, d
             length = int(value)
         elif name == b"transfer-encoding" and b"chunked" in value.lower():
             chunked = True
+        elif name == b"connection" and b"close" in value.lower():
+            close = True
     if length is not None:
-        return Answer(status, await reader.readexactly(length))
+        return Answer(status, await reader.readexactly(length), close)
     if not chunked:
         raise ValueError("an answer without Content-Length or chunked encoding")
     parts: list[bytes] = []
@@ -59,7 +62,7 @@ async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, d
         size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
         if size == 0:
             await reader.readuntil(b"\r\n")
-            return Answer(status, b"".join(parts))
+            return Answer(status, b"".join(parts), close)
         parts.append(await reader.readexactly(size))
         await reader.readexactly(2)
 
@@ -70,6 +73,7 @@ class Timed:
 
     latencies: list[tuple[str, float]]
     errors: list[str]
+    reconnects: int = 0  # answers that closed the connection (the server evening out its workers' shares)
 
 
 def run(host: str, port: int, clients: int, warmup: int, per_client: int,
@@ -95,11 +99,21 @@ async def _run(host: str, port: int, clients: int, warmup: int, per_client: int,
 
     async def client(k: int) -> None:
         nonlocal ready
-        reader, writer = await asyncio.open_connection(host, port)
+        conn: list[Any] = list(await asyncio.open_connection(host, port))
+
+        async def send(data: bytes) -> Answer:
+            if conn[1] is None:  # the server closed the last one (Connection: close): a new connection,
+                conn[:] = await asyncio.open_connection(host, port)  # its setup timed with the request
+            answer = await exchange(conn[0], conn[1], data)
+            if answer.close:
+                conn[1].close()
+                conn[:] = [None, None]
+            return answer
+
         try:
             for j in range(warmup):
                 tag, data = make(k * stride + j)
-                await exchange(reader, writer, data)
+                await send(data)
             ready += 1
             if ready == clients:
                 on_started()
@@ -109,13 +123,15 @@ async def _run(host: str, port: int, clients: int, warmup: int, per_client: int,
             for j in range(warmup, stride):
                 tag, data = make(k * stride + j)
                 t0 = clock()
-                answer = await exchange(reader, writer, data)
+                answer = await send(data)
                 mine.latencies.append((tag, (clock() - t0) * 1000))
+                mine.reconnects += answer.close
                 err = check(tag, answer)
                 if err:
                     mine.errors.append(err)
         finally:
-            writer.close()
+            if conn[1] is not None:
+                conn[1].close()
 
     async def progress() -> None:
         await go.wait()

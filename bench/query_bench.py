@@ -514,6 +514,7 @@ class Load:
     server_cpu_s: float | None = None
     client_cpu_s: float | None = None
     database_cpu_s: float | None = None
+    reconnects: int = 0  # timed answers that closed their connection (the workers evening out their shares)
 
     @property
     def requests(self) -> int:
@@ -625,7 +626,8 @@ def run_http_load(label: str, port: int, clients: int, warmup: int, per_client: 
     for tag, ms in flat:
         by_tag.setdefault(tag, []).append(ms)
     errors: Counter[str] = Counter(e for t in timed for e in t.errors)
-    return Load([ms for _, ms in flat], by_tag, seconds, errors, server_cpu, client_cpu, database_cpu)
+    return Load([ms for _, ms in flat], by_tag, seconds, errors, server_cpu, client_cpu, database_cpu,
+                sum(t.reconnects for t in timed))
 
 
 def database_cpu_s() -> float:
@@ -1079,7 +1081,12 @@ def render(ds: Dataset, results: list[BackendResult], clients: int, warmup: int,
         "store), in three rounds on the same server: a scenario's figures are those of its round with the "
         "median p95, the p95 of every round beside them; every answer of every round must be HTTP 200. "
         f"Server: `lianfang serve --workers {results[0].workers}` "
-        "(uvicorn, one process per core, each listening on the port with its own socket); "
+        "(uvicorn, one process per core, each listening on the port with its own socket; the workers even out "
+        "their shares of the connections by answering a request on a surplus one with `Connection: close`, "
+        "and the client reconnects: "
+        + ", ".join(f"{sum(load.reconnects for load in r.api.values())} times in the {r.backend.name} "
+                    "scenarios' reported rounds" for r in results)
+        + "); "
         "API token of a 滨江 investigator (unit 360102, no grants), purpose `case_investigation` with a case "
         "number, so every row goes through the policy (other cities' sightings come back as masked hits) and "
         "every request writes one durable audit event before answering.",

@@ -11,7 +11,8 @@ With ``workers`` > 1 (:func:`run_workers`) uvicorn's supervisor starts that many
 processes (restarting one that dies); each listens on the port with a socket of its own
 (``SO_REUSEPORT``), so the kernel spreads new connections over the workers. (On one shared
 socket, the worker that wakes first accepts whatever is waiting: keep-alive clients then
-pile onto one process while the other idles.) Each worker builds its own platform from
+pile onto one process while the other idles.) The kernel's spread is random: the workers
+even it out between themselves (:mod:`lianfang.api.balance`). Each worker builds its own platform from
 the same ``LIANFANG_*`` settings (:func:`app_from_settings`) and serves with :class:`Server`.
 Python runs one request's code at a time per process, so one process uses about one core;
 the platform is built for several processes on one store (the audit trail's appenders,
@@ -39,6 +40,8 @@ from fastapi import FastAPI
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import multiprocess
 
+from lianfang.api.balance import Balancer, LoadTable
+
 log = logging.getLogger("uvicorn.error")
 
 #: the app factory worker processes import (``module:function``)
@@ -54,11 +57,24 @@ class Server(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, stopping: threading.Event | None = None):
         super().__init__(config)
         self.stopping = stopping
+        self.balancer: Balancer | None = None  # a worker beside others: keeps the connection shares even
+
+    async def on_tick(self, counter: int) -> bool:
+        if self.balancer is not None and not self.should_exit:
+            try:
+                self.balancer.tick(self.server_state.connections)
+            except Exception:  # evening out the load must never stop the serving
+                log.exception("connection balancing failed; going on without it")
+                self.balancer = None
+        return await super().on_tick(counter)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         event = self.stopping or _loaded_app_stopping(self.config)
         if event is not None:
             event.set()  # before uvicorn waits for open responses to finish
+        if self.balancer is not None:
+            self.balancer.close()  # the others stop counting on this worker's share
+            self.balancer = None
         await super().shutdown(sockets)
 
 
@@ -88,6 +104,9 @@ class _Worker(multiprocess.Process):
         except OSError as exc:
             log.error("cannot listen on %s:%s: %s", self.config.host, self.config.port, exc)
             sys.exit(STARTUP_FAILURE)  # the supervisor stops instead of restarting us
+        server = self.server
+        if isinstance(server, Server):
+            server.balancer = Balancer(LoadTable(load_table_path(self.config.host, self.config.port)))
         super().target([own])
 
 
@@ -161,6 +180,11 @@ def port_lock_path(host: str, port: int) -> Path:
     """The lock a supervisor holds while it serves ``host:port`` (one per user: only the same user's
     sockets can share a port)."""
     return Path(tempfile.gettempdir()) / f"lianfang-serve-{os.getuid()}-{host.replace(':', '_')}-{port}.lock"
+
+
+def load_table_path(host: str, port: int) -> Path:
+    """The workers' shared table of connections per worker (:class:`LoadTable`)."""
+    return port_lock_path(host, port).with_suffix(".load")
 
 
 @contextmanager
