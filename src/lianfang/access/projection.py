@@ -56,6 +56,13 @@ class Reading:
     purpose: Purpose | None
     grants: tuple[Grant, ...]
     now_ms: int
+    #: the cities whose records the grants may open by subject (a person, vehicle or case): only for
+    #: those cities' records do the decisions look at a record's subjects (see :meth:`Projector.ref`)
+    subject_cities: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "subject_cities", frozenset(
+            g.city_code for g in self.grants if g.scope is not ScopeKind.RECORDS))
 
 
 @dataclass
@@ -139,11 +146,18 @@ class Projector:
     def reading(user: User, purpose: Purpose | None, grants: Iterable[Grant], now_ms: int) -> Reading:
         return Reading(user, user.actor(), purpose, tuple(grants), now_ms)
 
-    def ref(self, category: Category, row: Any) -> RecordRef:
-        """What the decision sees of a row: owner, level (raised to the category floor), subjects."""
+    def ref(self, category: Category, row: Any, reading: Reading | None = None) -> RecordRef:
+        """What the decision sees of a row: owner, level (raised to the category floor), subjects.
+
+        With ``reading``, the subjects are worked out only where its grants could use them: a grant
+        opens a record by subject only in its own city (:func:`decide` checks the city first), so
+        elsewhere they cannot change a decision — and naming them may cost a decryption per row."""
         m = row._mapping
         level = effective_level(parse_level(m["classification"]), self.policy.floor(category.name))
-        return RecordRef(category.name, int(m["id"]), m["city_code"] or "", level, self.subjects(category, row))
+        city = m["city_code"] or ""
+        subjects = (self.subjects(category, row) if reading is None or city in reading.subject_cities
+                    else frozenset())
+        return RecordRef(category.name, int(m["id"]), city, level, subjects)
 
     def subjects(self, category: Category, row: Any) -> frozenset[tuple[ScopeKind, str]]:
         """The grant scopes a row falls under: person (:func:`person_key`), plate, case number.
@@ -178,11 +192,17 @@ class Projector:
         return decide(self.policy, reading.actor, ref, Level.PUBLIC, reading.purpose, reading.grants,
                       reading.now_ms)
 
-    def project(self, reading: Reading, category: str, row: Any, *, lineage: bool = True) -> RecordView:
-        """The row as ``reading``'s user may see it (``effect`` deny: nothing to show)."""
+    def project(self, reading: Reading, category: str, row: Any, *, lineage: bool = True,
+                ref: RecordRef | None = None, top: Decision | None = None) -> RecordView:
+        """The row as ``reading``'s user may see it (``effect`` deny: nothing to show).
+
+        ``ref`` and ``top``: the row's :meth:`ref` and :meth:`decide_record` for this reading, where the
+        caller has them already."""
         cat = self.standard.category(category)
-        ref = self.ref(cat, row)
-        top = self.decide_record(reading, ref)
+        if ref is None:
+            ref = self.ref(cat, row, reading)
+        if top is None:
+            top = self.decide_record(reading, ref)
         view = RecordView(category, ref.record_id, ref.city_code, ref.level, top.effect, top.reason)
         if top.effect is Effect.DENY:
             return view

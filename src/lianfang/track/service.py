@@ -236,10 +236,10 @@ class Trajectories:
     def _project_sighting(self, reading: Reading, row: Row[Any]) -> RecordView:
         """The sighting as the reader may see it. Only readable points use field values, so the
         fields of a masked or denied one are not decided (the record-level decision is the projector's)."""
-        ref = self.projector.ref(self._sighting, row)
+        ref = self.projector.ref(self._sighting, row, reading)
         top = self.projector.decide_record(reading, ref)
         if top.effect is Effect.ALLOW:
-            return self.projector.project(reading, "sighting", row, lineage=False)
+            return self.projector.project(reading, "sighting", row, lineage=False, ref=ref, top=top)
         return RecordView("sighting", ref.record_id, ref.city_code, ref.level, top.effect, top.reason)
 
     def _devices(self, conn: Any, reading: Reading, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
