@@ -263,3 +263,29 @@ def test_a_records_subjects_only_matter_in_the_cities_its_subject_grants_open(
     lean = replace(full, subjects=frozenset())
     assert decide(POLICY, who, full, field_level, PURPOSE, held, NOW) == decide(
         POLICY, who, lean, field_level, PURPOSE, held, NOW)
+
+
+@given(
+    role=st.sampled_from(list(Role)),
+    home=st.sampled_from([*CITIES, "360000"]),
+    owner=st.sampled_from(CITIES),
+    level=st.sampled_from(ORDER),
+    field_level=st.sampled_from(ORDER),
+    subjects=st.frozensets(st.sampled_from(SUBJECTS)),
+    grants=st.lists(st.tuples(st.sampled_from(CITIES), st.sampled_from(list(ScopeKind)),
+                              st.sampled_from(SUBJECTS), st.sampled_from(GRANT_STATES[1:]),
+                              st.sampled_from(ORDER)), max_size=4),
+)
+def test_grants_for_other_cities_never_change_a_decision(
+    role: Role, home: str, owner: str, level: Level, field_level: Level,
+    subjects: frozenset[tuple[ScopeKind, str]], grants: list[tuple[str, ScopeKind, tuple[ScopeKind, str], str, Level]],
+) -> None:
+    """What lets projection make one decision per (city, record level, field level) and request for the
+    records of cities none of the reader's grants is for (``Projector.decide``)."""
+    held = [grant(state, city=city, scope=scope, keys=frozenset({key}), level=glevel)
+            for city, scope, (_, key), state, glevel in grants if city != owner]
+    who = actor(role, home)
+    rec = RecordRef("person", 7, owner, level, subjects)
+    other = RecordRef("person", 8, owner, level, frozenset())
+    assert decide(POLICY, who, rec, field_level, PURPOSE, held, NOW) == decide(
+        POLICY, who, other, field_level, PURPOSE, (), NOW)

@@ -59,10 +59,16 @@ class Reading:
     #: the cities whose records the grants may open by subject (a person, vehicle or case): only for
     #: those cities' records do the decisions look at a record's subjects (see :meth:`Projector.ref`)
     subject_cities: frozenset[str] = field(init=False)
+    #: the cities whose data any of the grants is for: elsewhere no grant applies (see :meth:`Projector.decide`)
+    grant_cities: frozenset[str] = field(init=False)
+    #: decisions for records of the other cities, by (owner city, record level, field level)
+    decisions: dict[tuple[str, Level, Level], Decision] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "subject_cities", frozenset(
             g.city_code for g in self.grants if g.scope is not ScopeKind.RECORDS))
+        object.__setattr__(self, "grant_cities", frozenset(g.city_code for g in self.grants))
+        object.__setattr__(self, "decisions", {})
 
 
 @dataclass
@@ -187,10 +193,23 @@ class Projector:
                 out.add((kind, str(m[fld.name])))
         return frozenset(out)
 
+    def decide(self, reading: Reading, ref: RecordRef, field_level: Level) -> Decision:
+        """:func:`decide` for ``reading``. Where none of its grants is for the record's city, no grant can
+        change the answer (each fails as another city's before anything else is asked), so the answer
+        depends only on the city and the two levels, and is made once per request for each of those."""
+        if ref.city_code in reading.grant_cities:
+            return decide(self.policy, reading.actor, ref, field_level, reading.purpose, reading.grants,
+                          reading.now_ms)
+        key = (ref.city_code, ref.level, field_level)
+        made = reading.decisions.get(key)
+        if made is None:
+            made = reading.decisions[key] = decide(self.policy, reading.actor, ref, field_level, reading.purpose,
+                                                   reading.grants, reading.now_ms)
+        return made
+
     def decide_record(self, reading: Reading, ref: RecordRef) -> Decision:
         """The record-level decision: may this record be shown at all, in full or as a masked hit."""
-        return decide(self.policy, reading.actor, ref, Level.PUBLIC, reading.purpose, reading.grants,
-                      reading.now_ms)
+        return self.decide(reading, ref, Level.PUBLIC)
 
     def project(self, reading: Reading, category: str, row: Any, *, lineage: bool = True,
                 ref: RecordRef | None = None, top: Decision | None = None) -> RecordView:
@@ -211,8 +230,7 @@ class Projector:
         for fld in cat.fields.values():
             d = by_level.get(fld.level)
             if d is None:
-                d = by_level[fld.level] = decide(self.policy, reading.actor, ref, fld.level, reading.purpose,
-                                                 reading.grants, reading.now_ms)
+                d = by_level[fld.level] = self.decide(reading, ref, fld.level)
             view.field_reasons[d.reason] += 1
             if d.grant_id is not None and d.grant_id not in view.grant_ids:
                 view.grant_ids.append(d.grant_id)
