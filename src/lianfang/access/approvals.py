@@ -29,7 +29,7 @@ from lianfang.policy.config import PolicyConfig
 from lianfang.policy.decision import Grant, Purpose, ScopeKind, actor_reach
 from lianfang.policy.roles import Role
 from lianfang.standard.levels import Level, parse_level
-from lianfang.store.engine import read_only
+from lianfang.store.engine import RawRead, read_only
 
 HOUR_MS = 3_600_000
 MAX_HOURS = 720  # 30 days
@@ -93,21 +93,29 @@ def _request(row: Any) -> AccessRequest:
     )
 
 
+_GRANT_COLUMNS = ("id", "holder_id", "approver_id", "approver_role", "city_code", "level", "purpose", "case_no",
+                  "scope_kind", "scope_keys", "starts_at", "expires_at", "revoked_at")
+
+
 def _grant(row: Any) -> Grant:
+    return _grant_of(row._mapping)
+
+
+def _grant_of(m: Mapping[str, Any]) -> Grant:
     return Grant(
-        id=int(row.id),
-        holder_id=int(row.holder_id),
-        approver_id=int(row.approver_id),
-        approver_role=Role(row.approver_role),
-        city_code=row.city_code,
-        level=parse_level(row.level),
-        purpose=row.purpose,
-        case_no=row.case_no,
-        scope=ScopeKind(row.scope_kind),
-        keys=frozenset(json.loads(row.scope_keys)),
-        starts_ms=int(row.starts_at),
-        expires_ms=int(row.expires_at),
-        revoked_ms=row.revoked_at,
+        id=int(m["id"]),
+        holder_id=int(m["holder_id"]),
+        approver_id=int(m["approver_id"]),
+        approver_role=Role(m["approver_role"]),
+        city_code=m["city_code"],
+        level=parse_level(m["level"]),
+        purpose=m["purpose"],
+        case_no=m["case_no"],
+        scope=ScopeKind(m["scope_kind"]),
+        keys=frozenset(json.loads(m["scope_keys"])),
+        starts_ms=int(m["starts_at"]),
+        expires_ms=int(m["expires_at"]),
+        revoked_ms=m["revoked_at"],
     )
 
 
@@ -131,11 +139,12 @@ class Approvals:
         self.policy = policy
         g = self.grants.c
         # built once: every data request asks it
-        self._live = select(self.grants).where(
+        # every data request reads the reader's grants: plain columns, past SQLAlchemy's per-statement work
+        self._live = RawRead(self.engine, select(*(g[name] for name in _GRANT_COLUMNS)).where(
             g.holder_id == bindparam("holder"),
             g.expires_at > bindparam("since"),
             or_(g.revoked_at.is_(None), g.revoked_at > bindparam("since")),
-        )
+        ))
 
     # -- audit ---------------------------------------------------------------------
 
@@ -390,9 +399,7 @@ class Approvals:
 
     def grants_for(self, user_id: int, now_ms: int) -> list[Grant]:
         """The user's live grants, plus those that ended in the last day (so a refusal can say why)."""
-        with read_only(self.engine) as conn:
-            rows = conn.execute(self._live, {"holder": user_id, "since": now_ms - RECENT_MS})
-            return [_grant(r) for r in rows]
+        return [_grant_of(r) for r in self._live.all({"holder": user_id, "since": now_ms - RECENT_MS})]
 
     def granted_by(self, user: User, *, limit: int = 200) -> list[Grant]:
         """Grants ``user`` approved, newest first (live, expired and revoked)."""

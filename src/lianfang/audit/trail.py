@@ -465,6 +465,7 @@ class GroupCommitter:
         self.events = 0
         self._pending: deque[tuple[AuditEvent, _Slot | _LoopSlot]] = deque()
         self._wake = threading.Event()
+        self._wake_due: set[asyncio.AbstractEventLoop] = set()  # loops that will wake the committer this round
         self._slots = threading.local()
         self._closing = False
         self._thread = threading.Thread(target=self._loop, name="lianfang-audit-commit", daemon=True)
@@ -497,9 +498,17 @@ class GroupCommitter:
             raise AuditUnavailable("the audit trail is shutting down; access refused")
         slot = _LoopSlot(loop)
         self._pending.append((event, slot))
-        if not self._wake.is_set():
-            self._wake.set()
+        if loop not in self._wake_due and not self._wake.is_set():
+            # one wake-up at the end of the loop's current round, not one per event: the answers of this
+            # round go out only after it anyway, and the committer woken early would take the interpreter
+            # from the loop to write one event at a time
+            self._wake_due.add(loop)
+            loop.call_soon(self._wake_for, loop)
         return slot.future
+
+    def _wake_for(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._wake_due.discard(loop)
+        self._wake.set()
 
     def close(self) -> None:
         """Commit what is pending, then stop."""

@@ -138,8 +138,8 @@ class RawRead:
     """A read compiled once for the engine's dialect and run on a pooled DBAPI connection, without
     SQLAlchemy's per-statement work (building the statement, its cache key, the result's processing).
 
-    For the few statements every request asks (the API token's lookup): there that work cost several
-    times the query. Values come back as the driver gives them, so the statement should select plain
+    For the few statements every request asks (the API token's lookup, the reader's grants): there that
+    work cost several times the query. Values come back as the driver gives them, so the statement should select plain
     columns (numbers, text); on PostgreSQL the read runs in autocommit, like :func:`read_only`.
     """
 
@@ -152,6 +152,15 @@ class RawRead:
 
     def first(self, params: dict[str, Any]) -> dict[str, Any] | None:
         """The first row as a dict by column label, or None."""
+        names, rows = self._run(params, many=False)
+        return dict(zip(names, rows[0], strict=True)) if rows else None
+
+    def all(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every row, each as a dict by column label."""
+        names, rows = self._run(params, many=True)
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def _run(self, params: dict[str, Any], *, many: bool) -> tuple[list[str], list[Any]]:
         args: Any = [params[name] for name in self.order] if self.order is not None else params
         conn = self.engine.raw_connection()
         try:
@@ -161,7 +170,11 @@ class RawRead:
             cur = dbapi.cursor()  # type: ignore[union-attr]
             try:
                 cur.execute(self.sql, args)
-                row = cur.fetchone()
+                if many:
+                    rows = list(cur.fetchall())
+                else:
+                    row = cur.fetchone()
+                    rows = [] if row is None else [row]
                 names = [d[0] for d in cur.description]
             finally:
                 cur.close()
@@ -172,5 +185,5 @@ class RawRead:
             raise
         finally:
             conn.close()
-        return dict(zip(names, row, strict=True)) if row is not None else None
+        return names, rows
 
