@@ -49,11 +49,8 @@ class Target:
 
 
 def time_column(category: Category) -> str | None:
-    """The category's event time, newest first in results (the first required datetime field)."""
-    for fld in category.fields.values():
-        if fld.type == "datetime" and fld.required and not fld.encrypted:
-            return fld.name
-    return None
+    """The category's event time, newest first in results (:attr:`Category.time_field`)."""
+    return category.time_field
 
 
 class Targets:

@@ -70,6 +70,15 @@ class Category:
     def required_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields.values() if f.required)
 
+    @property
+    def time_field(self) -> str | None:
+        """The category's event time, newest first in search results (its first required datetime field);
+        None where it has none (its records are listed newest stored first)."""
+        for fld in self.fields.values():
+            if fld.type == "datetime" and fld.required and not fld.encrypted:
+                return fld.name
+        return None
+
 
 @dataclass(frozen=True)
 class Standard:

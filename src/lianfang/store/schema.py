@@ -227,13 +227,17 @@ def _add_record_table(metadata: MetaData, category: Category) -> Table:
     composite = [tuple(index_column(category.field(c)) for c in ix) for ix in category.indexes]
     for cols in composite:
         Index(f"ix_{name}_{'_'.join(cols)}", *(table.c[c] for c in cols))
+    # a category without an event time lists a searched value's matches newest stored first (by id): the
+    # index carries the id, so the newest page is read off its end (PostgreSQL otherwise walked the primary
+    # key backwards, or sorted every record of a common name, for the 20 it shows)
+    then = () if category.time_field else (table.c.id,)
     for fld in category.fields.values():
         col = index_column(fld)
         covered = any(cols[0] == col for cols in composite)
         if fld.searchable and not covered:
-            Index(f"ix_{name}_{col}", table.c[col])
+            Index(f"ix_{name}_{col}", table.c[col], *then)
         if fld.phonetic:
-            Index(f"ix_{name}_{fld.name}_pybidx", table.c[f"{fld.name}_pybidx"])
+            Index(f"ix_{name}_{fld.name}_pybidx", table.c[f"{fld.name}_pybidx"], *then)
     return table
 
 
