@@ -158,6 +158,26 @@ def test_group_totals_are_exact_whether_or_not_the_matches_fit_on_the_page(provi
             assert len(g["items"]) + g["withheld"] == max(0, min(size, stored - (page - 1) * size)), (size, page)
 
 
+def test_a_name_total_counts_each_person_once_over_the_name_and_its_sound(province: Platform) -> None:
+    """A name is looked for in two columns (the name and its sound); a person matching both counts once,
+    whether the total comes from the candidates or from counting."""
+    from sqlalchemy import func, or_, select
+
+    t = province.metadata.tables["rec_person"]
+    with province.engine.connect() as conn:
+        sound = conn.execute(select(t.c.name_pybidx).where(t.c.name_pybidx.is_not(None)).group_by(t.c.name_pybidx)
+                             .order_by(func.count().desc()).limit(1)).scalar_one()
+        blob, exact = conn.execute(select(t.c.name_enc, t.c.name_bidx).where(t.c.name_pybidx == sound).limit(1)).one()
+        stored = conn.execute(select(func.count()).select_from(t).where(
+            or_(t.c.name_bidx == exact, t.c.name_pybidx == sound))).scalar_one()
+    name = str(province.cipher.decrypt("name", bytes(blob)))
+    assert stored > 2
+    inv, _ = user_client(province, ["investigator"], "360000")
+    for size in (1, stored + 1):
+        g = group(search(inv, name, kind="name", category="person", size=size), "person")
+        assert g["total"] == stored, size
+
+
 def test_roles_without_data_access_cannot_search(province: Platform) -> None:
     auditor, _ = user_client(province, ["auditor"], "360000")
     res = auditor.post("/api/v1/search", json={"q": PLATE, "purpose": "identity_check"})
