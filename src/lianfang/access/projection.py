@@ -17,7 +17,6 @@ Projection writes no audit event: each path records one event for what it return
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -84,7 +83,7 @@ class RecordView:
     withheld: list[str] = field(default_factory=list)
     grant_ids: list[int] = field(default_factory=list)
     lineage: dict[str, Any] | None = None
-    field_reasons: Counter[str] = field(default_factory=Counter)
+    field_reasons: dict[str, int] = field(default_factory=dict)  # decisions by reason, over the fields
 
     @property
     def shown(self) -> bool:
@@ -231,7 +230,7 @@ class Projector:
             d = by_level.get(fld.level)
             if d is None:
                 d = by_level[fld.level] = self.decide(reading, ref, fld.level)
-            view.field_reasons[d.reason] += 1
+            view.field_reasons[d.reason] = view.field_reasons.get(d.reason, 0) + 1
             if d.grant_id is not None and d.grant_id not in view.grant_ids:
                 view.grant_ids.append(d.grant_id)
             if d.effect is Effect.ALLOW:
