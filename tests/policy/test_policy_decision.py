@@ -286,6 +286,6 @@ def test_grants_for_other_cities_never_change_a_decision(
             for city, scope, (_, key), state, glevel in grants if city != owner]
     who = actor(role, home)
     rec = RecordRef("person", 7, owner, level, subjects)
-    other = RecordRef("person", 8, owner, level, frozenset())
+    other = RecordRef("sighting", 8, owner, level, frozenset())  # another record, even of another category
     assert decide(POLICY, who, rec, field_level, PURPOSE, held, NOW) == decide(
         POLICY, who, other, field_level, PURPOSE, (), NOW)
