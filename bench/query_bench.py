@@ -658,8 +658,6 @@ class Statement:
 
 def floor_statements(plat: Any, case: SearchCase, page: int) -> list[Statement]:
     """The lookups one page of a search minimally needs: each searched column by equality, newest first."""
-    from lianfang.search.targets import time_column
-
     searcher = plat.searcher
     query = searcher.recogniser.recognise(case.q)
     out = []
@@ -668,7 +666,7 @@ def floor_statements(plat: Any, case: SearchCase, page: int) -> list[Statement]:
         if key is None:
             continue
         table = searcher.targets.table(target.category)
-        tcol = time_column(plat.standard.category(target.category)) or "id"
+        tcol = plat.standard.category(target.category).time_field or "id"
         col = target.column(table).name
         out.append(Statement(f"SELECT * FROM {table.name} WHERE {col} = :k ORDER BY {tcol} DESC, id DESC "
                              f"LIMIT {page}", {"k": key}))

@@ -99,15 +99,7 @@ def _free_port() -> int:
 
 
 def _shares(table: LoadTable) -> list[int]:
-    from lianfang.api.balance import SLOT, SLOTS
-
-    now = time.time()
-    out = []
-    for i in range(SLOTS):
-        pid, count, beat = SLOT.unpack_from(table._map, i * SLOT.size)
-        if pid and now - beat <= STALE_S:
-            out.append(count)
-    return sorted(out)
+    return sorted(table.shares(time.time()))
 
 
 def _answers(port: int) -> bool:

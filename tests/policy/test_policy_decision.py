@@ -229,31 +229,38 @@ def test_city_rules_never_widen_access(
 
 CITIES = [BINJIANG, YUNZHOU, "360300"]
 SUBJECTS = [(ScopeKind.PERSON, "d1g35t"), (ScopeKind.VEHICLE, "赣A12345"), (ScopeKind.CASE, "A3601002026110001")]
+GrantSpec = tuple[str, ScopeKind, tuple[ScopeKind, str], str, Level]  # city, scope, subject, state, level
+#: a reader (role, home city), a record (owner city, level, subjects), a field level and 0-4 grants of any kind
+READERS = {
+    "role": st.sampled_from(list(Role)),
+    "home": st.sampled_from([*CITIES, "360000"]),
+    "owner": st.sampled_from(CITIES),
+    "level": st.sampled_from(ORDER),
+    "field_level": st.sampled_from(ORDER),
+    "subjects": st.frozensets(st.sampled_from(SUBJECTS)),
+    "grants": st.lists(st.tuples(st.sampled_from(CITIES), st.sampled_from(list(ScopeKind)), st.sampled_from(SUBJECTS),
+                                 st.sampled_from(GRANT_STATES[1:]), st.sampled_from(ORDER)), max_size=4),
+}
 
 
-@given(
-    role=st.sampled_from(list(Role)),
-    home=st.sampled_from([*CITIES, "360000"]),
-    owner=st.sampled_from(CITIES),
-    level=st.sampled_from(ORDER),
-    field_level=st.sampled_from(ORDER),
-    subjects=st.frozensets(st.sampled_from(SUBJECTS)),
-    grants=st.lists(st.tuples(st.sampled_from(CITIES), st.sampled_from(list(ScopeKind)),
-                              st.sampled_from(SUBJECTS), st.sampled_from(GRANT_STATES[1:]),
-                              st.sampled_from(ORDER)), max_size=4),
-)
+def held_grants(specs: list[GrantSpec], *, except_city: str | None = None) -> tuple[Grant, ...]:
+    """The grants ``specs`` describe (a record-scoped one names record person:7), leaving out ``except_city``'s."""
+    return tuple(grant(state, city=city, scope=scope, level=glevel,
+                       keys=frozenset({key if scope is not ScopeKind.RECORDS else "person:7"}))
+                 for city, scope, (_, key), state, glevel in specs if city != except_city)
+
+
+@given(**READERS)
 def test_a_records_subjects_only_matter_in_the_cities_its_subject_grants_open(
     role: Role, home: str, owner: str, level: Level, field_level: Level,
-    subjects: frozenset[tuple[ScopeKind, str]], grants: list[tuple[str, ScopeKind, tuple[ScopeKind, str], str, Level]],
+    subjects: frozenset[tuple[ScopeKind, str]], grants: list[GrantSpec],
 ) -> None:
     """``Reading.subject_cities`` lets projection skip working out subjects (a decryption per row for some
     categories) for records of other cities: for those, no grant can change its answer through them."""
     from lianfang.access.projection import Reading
     from lianfang.identity.directory import User
 
-    held = tuple(grant(state, city=city, scope=scope, keys=frozenset({key if scope is not ScopeKind.RECORDS
-                                                                      else "person:7"}), level=glevel)
-                 for city, scope, (_, key), state, glevel in grants)
+    held = held_grants(grants)
     who = actor(role, home)
     user = User(1, "u", "u", home, home, frozenset({role}), False, "active", False, 0, 0, None)
     reading = Reading(user, who, PURPOSE, held, NOW)
@@ -265,25 +272,14 @@ def test_a_records_subjects_only_matter_in_the_cities_its_subject_grants_open(
         POLICY, who, lean, field_level, PURPOSE, held, NOW)
 
 
-@given(
-    role=st.sampled_from(list(Role)),
-    home=st.sampled_from([*CITIES, "360000"]),
-    owner=st.sampled_from(CITIES),
-    level=st.sampled_from(ORDER),
-    field_level=st.sampled_from(ORDER),
-    subjects=st.frozensets(st.sampled_from(SUBJECTS)),
-    grants=st.lists(st.tuples(st.sampled_from(CITIES), st.sampled_from(list(ScopeKind)),
-                              st.sampled_from(SUBJECTS), st.sampled_from(GRANT_STATES[1:]),
-                              st.sampled_from(ORDER)), max_size=4),
-)
+@given(**READERS)
 def test_grants_for_other_cities_never_change_a_decision(
     role: Role, home: str, owner: str, level: Level, field_level: Level,
-    subjects: frozenset[tuple[ScopeKind, str]], grants: list[tuple[str, ScopeKind, tuple[ScopeKind, str], str, Level]],
+    subjects: frozenset[tuple[ScopeKind, str]], grants: list[GrantSpec],
 ) -> None:
     """What lets projection make one decision per (city, record level, field level) and request for the
     records of cities none of the reader's grants is for (``Projector.decide``)."""
-    held = [grant(state, city=city, scope=scope, keys=frozenset({key}), level=glevel)
-            for city, scope, (_, key), state, glevel in grants if city != owner]
+    held = held_grants(grants, except_city=owner)
     who = actor(role, home)
     rec = RecordRef("person", 7, owner, level, subjects)
     other = RecordRef("sighting", 8, owner, level, frozenset())  # another record, even of another category

@@ -72,15 +72,19 @@ class LoadTable:
     def release(self, slot: int) -> None:
         SLOT.pack_into(self._map, slot * SLOT.size, 0, 0, 0.0)
 
-    def totals(self, now: float) -> tuple[int, int]:
-        """(connections, workers) over the live workers."""
-        connections = workers = 0
+    def shares(self, now: float) -> list[int]:
+        """The connections each live worker holds."""
+        out = []
         for i in range(SLOTS):
             owner, count, beat = SLOT.unpack_from(self._map, i * SLOT.size)
             if owner and now - beat <= STALE_S:
-                connections += count
-                workers += 1
-        return connections, workers
+                out.append(count)
+        return out
+
+    def totals(self, now: float) -> tuple[int, int]:
+        """(connections, workers) over the live workers."""
+        shares = self.shares(now)
+        return sum(shares), len(shares)
 
     def close(self) -> None:
         self._map.close()

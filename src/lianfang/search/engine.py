@@ -25,7 +25,7 @@ from lianfang.audit import Audit, AuditEvent
 from lianfang.identity.directory import User
 from lianfang.policy.decision import Effect, Purpose, actor_reach, purpose_problem
 from lianfang.search.recognise import Query, QueryKind, Recogniser
-from lianfang.search.targets import GROUP_ORDER, Target, Targets, time_column
+from lianfang.search.targets import GROUP_ORDER, Target, Targets
 from lianfang.standard.levels import Level
 from lianfang.store.engine import read_only
 
@@ -169,7 +169,7 @@ class Searcher:
               exclude: frozenset[str]) -> _Plan:
         """Where one category is looked in: each searched column with its key, and how many matches to read."""
         table = self.targets.table(category)
-        tcol_name = time_column(self.targets.standard.category(category))
+        tcol_name = self.targets.standard.category(category).time_field
         keyed: list[tuple[Target, Any]] = []
         for target in targets:
             key = target.key(query, self.projector.blind, self.targets.encrypted(target))

@@ -48,11 +48,6 @@ class Target:
         return blind.digest(self.field, query.value) if encrypted else query.value
 
 
-def time_column(category: Category) -> str | None:
-    """The category's event time, newest first in results (:attr:`Category.time_field`)."""
-    return category.time_field
-
-
 class Targets:
     def __init__(self, standard: Standard, metadata: MetaData):
         self.standard = standard
@@ -86,4 +81,4 @@ class Targets:
         return self.standard.category(target.category).field(target.field).encrypted
 
 
-__all__ = ["EXACT_KEY", "EXACT_REF", "GROUP_ORDER", "SOUND", "Target", "Targets", "time_column"]
+__all__ = ["EXACT_KEY", "EXACT_REF", "GROUP_ORDER", "SOUND", "Target", "Targets"]

@@ -138,9 +138,10 @@ class RawRead:
     """A read compiled once for the engine's dialect and run on a pooled DBAPI connection, without
     SQLAlchemy's per-statement work (building the statement, its cache key, the result's processing).
 
-    For the few statements every request asks (the API token's lookup, the reader's grants): there that
-    work cost several times the query. Values come back as the driver gives them, so the statement should select plain
-    columns (numbers, text); on PostgreSQL the read runs in autocommit, like :func:`read_only`.
+    For the few statements every request asks (the API token's lookup, the reader's grants): there
+    that work cost several times the query. Values come back as the driver gives them, so the
+    statement should select plain columns (numbers, text); on PostgreSQL the read runs in
+    autocommit, like :func:`read_only`.
     """
 
     def __init__(self, engine: Engine, statement: Any):
