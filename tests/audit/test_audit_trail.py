@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from lianfang.audit import Audit, AuditEvent, AuditUnavailable, GroupCommitter, PersonalDataInAudit, RetentionError
+from lianfang.audit import (
+    Audit,
+    AuditEvent,
+    AuditEventRefused,
+    AuditUnavailable,
+    GroupCommitter,
+    PersonalDataInAudit,
+    RetentionError,
+)
 from lianfang.audit.event import looks_personal
 from lianfang.audit.trail import AuditTrail
 from lianfang.platform import Platform
@@ -142,6 +150,31 @@ def test_personal_data_never_enters_the_trail(platform: Platform, bad: dict[str,
     assert count(platform) == 0  # the whole batch is refused, nothing half-written
     if "target" not in bad or bad["target"] != ("张三",):
         assert isinstance(info.value, PersonalDataInAudit)
+
+
+@pytest.mark.parametrize("bad", [
+    {"case_no": "A36\ud800"},  # JSON's "\ud800" decodes to a lone surrogate, which has no UTF-8 form
+    {"username": "x\udc80"},
+    {"detail": {"note": "a\ud800b"}},
+    {"detail": {"\udfff": 1}},
+])
+def test_text_without_a_utf8_form_is_refused_alone(platform: Platform, bad: dict[str, object]) -> None:
+    """Such an event used to pass the check, join a batch and fail the batch's write: every caller sharing
+    the commit was refused and the trail's failure alarm went off. Now only its own caller is refused."""
+    failures: list[BaseException] = []
+    platform.audit.trail._on_failure = failures.append
+    with pytest.raises(AuditEventRefused, match="valid Unicode"):
+        platform.audit.record(event(2, **bad))
+    committer = GroupCommitter(platform.audit.trail)
+    try:
+        good = [committer.record(event(i)) for i in range(3)]
+        with pytest.raises(AuditEventRefused):
+            committer.record(event(9, **bad))
+        good.append(committer.record(event(4)))
+    finally:
+        committer.close()
+    assert good == [1, 2, 3, 4] and failures == []
+    assert platform.audit.verify().ok
 
 
 def test_case_numbers_and_digests_are_not_mistaken_for_personal_data(platform: Platform) -> None:

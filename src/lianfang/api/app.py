@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
@@ -29,7 +30,7 @@ from lianfang.api.routes import (
     watch,
 )
 from lianfang.api.security import audit_down
-from lianfang.audit import AuditUnavailable
+from lianfang.audit import AuditEventRefused, AuditUnavailable
 from lianfang.identity.passwords import dummy_hash
 from lianfang.ingest.pipeline import Ingestor
 from lianfang.platform import Platform
@@ -44,6 +45,27 @@ async def _audit_unavailable(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith(("/api/", "/VIID/")):
         return JSONResponse({"detail": message}, status_code=503)
     return PlainTextResponse(message, status_code=503)
+
+
+async def _audit_event_refused(request: Request, exc: Exception) -> Response:
+    """The request's own text cannot go into the audit trail as it is (a citizen ID typed as the case
+    number, a lone surrogate): no audit record, no answer — a 400 that says why, not a 500. The message
+    never repeats the value."""
+    message = f"请求内容无法记入审计，拒绝访问 the request cannot be recorded in the audit trail: {exc}"
+    if request.url.path.startswith(("/api/", "/VIID/")):
+        return JSONResponse({"detail": message}, status_code=400)
+    return PlainTextResponse(message, status_code=400)
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """422 as FastAPI words it, less each error's ``input``: the rejected value goes back to nobody (it may be
+    personal data, and a value with no UTF-8 form — a lone surrogate from a JSON escape — made the answer
+    itself fail with a 500)."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    return JSONResponse(
+        {"detail": [{"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in errors]},
+        status_code=422,
+    )
 
 
 def create_app(platform: Platform) -> FastAPI:
@@ -85,6 +107,8 @@ def create_app(platform: Platform) -> FastAPI:
     for exc_class, handler in web_routes.EXCEPTION_HANDLERS.items():
         app.add_exception_handler(exc_class, handler)
     app.add_exception_handler(AuditUnavailable, _audit_unavailable)
+    app.add_exception_handler(AuditEventRefused, _audit_event_refused)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
 
     @app.get("/docs", include_in_schema=False)
     def api_explorer() -> HTMLResponse:

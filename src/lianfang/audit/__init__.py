@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lianfang.audit.checkpoint import Checkpoint
-    from lianfang.audit.event import AuditEvent, PersonalDataInAudit
+    from lianfang.audit.event import AuditEvent, AuditEventRefused, PersonalDataInAudit
     from lianfang.audit.retention import RetentionError
     from lianfang.audit.scan import Problem
     from lianfang.audit.service import Audit
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 _HOME = {
     "Audit": "service",
     "AuditEvent": "event",
+    "AuditEventRefused": "event",
     "AuditUnavailable": "trail",
     "Checkpoint": "checkpoint",
     "GroupCommitter": "trail",
@@ -49,6 +50,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Audit",
     "AuditEvent",
+    "AuditEventRefused",
     "AuditUnavailable",
     "Checkpoint",
     "GroupCommitter",

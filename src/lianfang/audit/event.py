@@ -50,7 +50,13 @@ def _json(value: Any, *, sort_keys: bool = False) -> str:
         return (_JSON_SORTED if sort_keys else _JSON).encode(value)
 
 
-class PersonalDataInAudit(ValueError):
+class AuditEventRefused(ValueError):
+    """The trail refuses this event as it is (for this event alone: the batch it would join goes on).
+
+    The message never repeats the refused value: it may be personal data."""
+
+
+class PersonalDataInAudit(AuditEventRefused):
     """An audit event carried something that looks like personal data in clear."""
 
 
@@ -93,16 +99,16 @@ class AuditEvent:
     def checked(self) -> AuditEvent:
         """Return self after refusing malformed targets and anything that looks personal."""
         if not self.action or not self.outcome:
-            raise ValueError("an audit event needs an action and an outcome")
+            raise AuditEventRefused("an audit event needs an action and an outcome")
         for i, t in enumerate(self.target):
             if not _TARGET.match(t):  # the message never echoes the value: it may be personal
-                raise ValueError(f"audit target #{i + 1} is not '<kind>:<record id or digest>'")
+                raise AuditEventRefused(f"audit target #{i + 1} is not '<kind>:<record id or digest>'")
         plain = "\n".join(
             t for t in (self.username, self.unit_code, self.role, self.action, self.outcome, self.case_no,
                         self.client, self.purpose) if t
         )  # fmt: skip
         if _FRAMING.search(plain):
-            raise ValueError("audit text fields must not contain the control characters NUL, RS or US")
+            raise AuditEventRefused("audit text fields must not contain the control characters NUL, RS or US")
         # digests (hex) and sealed values (base64) are not personal data, but their random
         # characters can hold a long run of digits: only readable text is scanned
         if any(k.endswith(_OPAQUE_SUFFIXES) for k in self.detail):
@@ -112,6 +118,11 @@ class AuditEvent:
         ids = [i for i in (t.partition(":")[2] for t in self.target) if i.isdigit()]
         if looks_personal("\n".join((plain, readable, *ids))):
             raise PersonalDataInAudit("audit event refused: it contains what looks like a citizen ID or mobile number")
+        try:  # a lone surrogate (JSON's "\ud800" decodes to one) has no UTF-8 form: the chain could not hash it
+            plain.encode()
+            self._detail_json.encode()
+        except UnicodeEncodeError:
+            raise AuditEventRefused("audit text must be valid Unicode (it holds a lone surrogate)") from None
         return self
 
     def values(self) -> tuple[Any, ...]:
@@ -189,6 +200,6 @@ def canonical_sql(dialect: str) -> str:
 
 
 __all__ = [
-    "CHAINED_COLUMNS", "AuditEvent", "PersonalDataInAudit", "canonical", "canonical_sql", "canonical_values",
-    "looks_personal",
+    "CHAINED_COLUMNS", "AuditEvent", "AuditEventRefused", "PersonalDataInAudit", "canonical", "canonical_sql",
+    "canonical_values", "looks_personal",
 ]  # fmt: skip
