@@ -161,6 +161,19 @@ def test_refusals_and_unrecognised_queries_say_why(province: Platform) -> None:
     assert auditor.get("/search").status_code == 403
 
 
+def test_a_citizen_id_typed_as_the_case_number_is_refused_on_the_form_without_showing_it(province: Platform,
+                                                                                        suspect_id: str) -> None:
+    """The audit trail refuses personal data in clear, so the search is refused: the form again, saying why,
+    the number not shown back (it was a 500). Other pages answer with the same message on an error page."""
+    inv = sign_in(province, ["investigator"], "360102")
+    res = inv.post("/search", {"q": PLATE, "purpose": "case_investigation", "case_no": suspect_id})
+    assert res.status_code == 400 and 'id="search-error"' in res.text
+    assert "不能记录" in res.text and suspect_id not in res.text
+    assert inv.post("/search", {"q": PLATE, **STORY}).status_code == 200
+    page = inv.get("/trajectories", params={"plate": PLATE, "purpose": "case_investigation", "case_no": suspect_id})
+    assert page.status_code == 400 and "不能记录" in page.text and "<html" in page.text
+
+
 def test_paging_a_category_posts_the_query_again(province: Platform) -> None:
     inv = sign_in(province, ["investigator"], "360102")
     first = inv.post("/search", {"q": PLATE, **STORY, "category": "sighting", "page": "1"})

@@ -36,6 +36,8 @@ from lianfang.ingest.pipeline import Ingestor
 from lianfang.platform import Platform
 from lianfang.standard.phonetic import phonetic_key
 from lianfang.web import routes as web_routes
+from lianfang.web.i18n import texts
+from lianfang.web.page import lang_for, render
 
 
 async def _audit_unavailable(request: Request, exc: Exception) -> Response:
@@ -51,10 +53,11 @@ async def _audit_event_refused(request: Request, exc: Exception) -> Response:
     """The request's own text cannot go into the audit trail as it is (a citizen ID typed as the case
     number, a lone surrogate): no audit record, no answer — a 400 that says why, not a 500. The message
     never repeats the value."""
-    message = f"请求内容无法记入审计，拒绝访问 the request cannot be recorded in the audit trail: {exc}"
     if request.url.path.startswith(("/api/", "/VIID/")):
+        message = f"请求内容无法记入审计，拒绝访问 the request cannot be recorded in the audit trail: {exc}"
         return JSONResponse({"detail": message}, status_code=400)
-    return PlainTextResponse(message, status_code=400)
+    t = texts(lang_for(request))
+    return render(request, "error.html", status=400, title=t["err_invalid"], message=t["err_unrecordable"])
 
 
 async def _invalid_request(request: Request, exc: Exception) -> Response:

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 
 from lianfang.access.records import RecordHidden, RequestRefused
 from lianfang.api.security import now_ms
-from lianfang.audit import AuditUnavailable
+from lianfang.audit import AuditEventRefused, AuditUnavailable
 from lianfang.platform import Platform
 from lianfang.policy.decision import Purpose
 from lianfang.search import Unrecognised
@@ -283,6 +283,9 @@ def search(
         return _search_page(v, form, status=403, error=refusal_message(v, exc.reason))
     except AuditUnavailable:
         return _search_page(v, form, status=503, error=v.t["err_audit"])
+    except AuditEventRefused:  # a citizen ID typed as the case number, say: the form again, saying so,
+        form.update(case_no="", purpose_text="")  # without showing it again
+        return _search_page(v, form, status=400, error=v.t["err_unrecordable"])
     body = result.as_dict()
     groups = [group_context(v.plat, g, wanted, v.lang) for g in body["groups"]]
     return _search_page(v, form, kind=body["kind"], groups=groups, searched=True, paged=category or None,
