@@ -67,3 +67,39 @@ def test_a_citizen_id_typed_as_the_case_number_is_refused_with_400(client: TestC
     assert res.status_code == 400, res.text
     assert "audit" in res.json()["detail"] and case_no not in res.text
     assert failures == []
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/watch/entries/9223372036854775808",  # one past the largest 64-bit key
+    "/api/v1/entities/person/99999999999999999999",
+    "/api/v1/trajectories/person/9223372036854775808",
+])
+def test_an_id_no_key_can_hold_is_a_422(client: TestClient, path: str) -> None:
+    """The drivers refuse to bind such a number (a 500 before the bound was declared)."""
+    res = client.get(path, params={"purpose": "case_investigation", "case_no": CASE})
+    assert res.status_code == 422, res.text
+    assert res.json()["detail"][0]["type"] == "less_than_equal"
+
+
+def test_the_largest_key_is_still_a_plain_404(client: TestClient) -> None:
+    res = client.get("/api/v1/watch/entries/9223372036854775807")
+    assert res.status_code == 404, res.text
+
+
+@pytest.mark.parametrize("url", ["/api/v1/quarantine?status=%00", "/api/v1/audit/events?action=data.%00",
+                                 "/api/v1/trajectories/vehicle/%E8%B5%A3A%0012345"])
+def test_a_nul_character_in_the_path_or_query_is_a_400(client: TestClient, url: str) -> None:
+    """PostgreSQL refuses NUL in text outright (a 500 before); no legitimate value holds one."""
+    res = client.get(url)
+    assert res.status_code == 400 and "NUL" in res.json()["detail"]
+    assert res.headers["X-Content-Type-Options"] == "nosniff" and res.headers["Cache-Control"] == "no-store"
+
+
+def test_a_nul_character_in_a_json_body_is_a_400_on_every_store(platform: Platform) -> None:
+    """A sign-in whose user name holds NUL: PostgreSQL refuses the look-up as data (a 500 before); SQLite
+    finds no such user. Either way the caller learns only that the request was wrong, or not signed in."""
+    c = TestClient(create_app(platform), base_url="https://testserver", raise_server_exceptions=False)
+    res = c.post("/api/v1/auth/sign-in", json={"username": "w\u0000x", "password": "p", "code": "000000"})
+    assert res.status_code in (400, 401), res.text
+    if platform.engine.dialect.name == "postgresql":
+        assert res.status_code == 400 and "cannot be stored" in res.json()["detail"]

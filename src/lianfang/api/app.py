@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 
 from lianfang import __version__
 from lianfang.api.middleware import ResponseGuard
@@ -38,6 +40,8 @@ from lianfang.standard.phonetic import phonetic_key
 from lianfang.web import routes as web_routes
 from lianfang.web.i18n import texts
 from lianfang.web.page import lang_for, render
+
+log = logging.getLogger(__name__)
 
 
 async def _audit_unavailable(request: Request, exc: Exception) -> Response:
@@ -69,6 +73,17 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
         {"detail": [{"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in errors]},
         status_code=422,
     )
+
+
+async def _unstorable_value(request: Request, exc: Exception) -> Response:
+    """A value of the request the database refuses as data (PostgreSQL's class 22: a NUL character in text,
+    a number out of range): the request is at fault, so a 400, not a 500. The message names no value."""
+    log.warning("%s %s: a value the database refuses (%s)", request.method, request.url.path,
+                type(getattr(exc, "orig", exc)).__name__)
+    message = "请求中含有数据库不能保存的值 the request holds a value that cannot be stored (a NUL character?)"
+    if request.url.path.startswith(("/api/", "/VIID/")):
+        return JSONResponse({"detail": message}, status_code=400)
+    return PlainTextResponse(message, status_code=400)
 
 
 def create_app(platform: Platform) -> FastAPI:
@@ -112,6 +127,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.add_exception_handler(AuditUnavailable, _audit_unavailable)
     app.add_exception_handler(AuditEventRefused, _audit_event_refused)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(DataError, _unstorable_value)
 
     @app.get("/docs", include_in_schema=False)
     def api_explorer() -> HTMLResponse:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 
 from lianfang.ingest.pipeline import Ingestor
 from lianfang.platform import Platform
@@ -27,6 +27,12 @@ async def get_ingestor(request: Request) -> Ingestor:
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 IngestorDep = Annotated[Ingestor, Depends(get_ingestor)]
 
+#: The largest key a 64-bit integer column holds (SQLite INTEGER, PostgreSQL bigint). An id beyond it cannot
+#: exist, and the drivers refuse to bind one (a 500 before this bound): 422 instead, as any invalid parameter.
+MAX_ID = 2**63 - 1
+#: A record, request, grant, alarm … id in the path
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+
 
 class Page:
     """Paging parameters with the configured maximum page size enforced."""
@@ -36,7 +42,8 @@ class Page:
         self.offset = offset
 
 
-async def get_page(request: Request, limit: int = Query(50, ge=1), offset: int = Query(0, ge=0)) -> Page:
+async def get_page(request: Request, limit: int = Query(50, ge=1),
+                   offset: int = Query(0, ge=0, le=MAX_ID)) -> Page:
     return Page(limit, offset, request.app.state.platform.settings.max_page_size)
 
 

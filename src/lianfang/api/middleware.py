@@ -12,6 +12,7 @@ import logging
 import time
 
 from starlette.datastructures import MutableHeaders
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _access = logging.getLogger("lianfang.access")
@@ -52,6 +53,11 @@ class ResponseGuard:
             return
         started = time.perf_counter()
         path = scope["path"]
+        if "\x00" in path or b"%00" in scope["query_string"]:
+            await _refuse_nul(scope, receive, send, path)
+            _access.info("%s %s %d %.1fms", scope["method"], "(a path holding NUL)" if "\x00" in path else path,
+                         400, (time.perf_counter() - started) * 1000)
+            return
 
         async def guarded(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -63,6 +69,17 @@ class ResponseGuard:
             await send(message)
 
         await self.app(scope, receive, guarded)
+
+
+async def _refuse_nul(scope: Scope, receive: Receive, send: Send, path: str) -> None:
+    """400 for a NUL character in the path or the query: no text field stores one (PostgreSQL refuses it
+    outright: a 500 before this), and no legitimate value holds one."""
+    message = "请求中含有 NUL 字符 the request's path or query holds a NUL character"
+    response: Response = (JSONResponse({"detail": message}, status_code=400) if path.startswith(("/api/", "/VIID/"))
+                          else PlainTextResponse(message, status_code=400))
+    for name, value in security_headers(path):
+        response.headers.setdefault(name, value)
+    await response(scope, receive, send)
 
 
 __all__ = ["ResponseGuard", "security_headers"]

@@ -18,6 +18,7 @@ from fastapi.responses import Response
 
 from lianfang.access import MAX_HOURS, AccessError
 from lianfang.access.approvals import MAX_KEYS
+from lianfang.api.deps import IdPath
 from lianfang.api.security import now_ms
 from lianfang.audit import AuditUnavailable
 from lianfang.policy.config import NOTHING
@@ -179,14 +180,14 @@ def submit_request(
 
 
 @router.post("/access/requests/{request_id}/withdraw")
-def withdraw(request_id: int, v: Posting) -> Response:
+def withdraw(request_id: IdPath, v: Posting) -> Response:
     with service_call(v):
         v.plat.approvals.withdraw(v.user, request_id, now_ms=now_ms(), client=v.client)
     return v.back("/access", done="withdrawn")
 
 
 @router.post("/access/grants/{grant_id}/revoke")
-def revoke(grant_id: int, v: Posting, reason: str = Form("", max_length=500),
+def revoke(grant_id: IdPath, v: Posting, reason: str = Form("", max_length=500),
            back: str = Form("/access", max_length=2000)) -> Response:
     """The holder gives a grant up, or an approver revokes it (the service decides who may)."""
     with service_call(v):

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
 from lianfang.access import MAX_HOURS
+from lianfang.api.deps import IdPath
 from lianfang.api.security import now_ms
 from lianfang.identity import User
 from lianfang.web.page import APPROVERS, Viewer, poster_with, service_call, viewer_with
@@ -50,7 +51,7 @@ def _reason(v: Viewer, reason: str) -> str:
 
 
 @router.post("/approvals/{request_id}/approve")
-def approve(request_id: int, v: ApproverPost, reason: str = Form("", max_length=500),
+def approve(request_id: IdPath, v: ApproverPost, reason: str = Form("", max_length=500),
             hours: str = Form("", max_length=6)) -> Response:
     text = _reason(v, reason)
     if hours.strip() and not hours.strip().isdigit():
@@ -62,7 +63,7 @@ def approve(request_id: int, v: ApproverPost, reason: str = Form("", max_length=
 
 
 @router.post("/approvals/{request_id}/reject")
-def reject(request_id: int, v: ApproverPost, reason: str = Form("", max_length=500)) -> Response:
+def reject(request_id: IdPath, v: ApproverPost, reason: str = Form("", max_length=500)) -> Response:
     text = _reason(v, reason)
     with service_call(v):
         v.plat.approvals.reject(v.user, request_id, reason=text, now_ms=now_ms(), client=v.client)

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
+from lianfang.api.deps import IdPath
 from lianfang.api.security import now_ms
 from lianfang.audit import AuditUnavailable
 from lianfang.audit.review import DISPOSITIONS, EventFilter, dispose_alarm, find_events
@@ -100,7 +101,7 @@ def alarms(v: AuditorPage, status: str = "open") -> Response:
 
 
 @router.post("/audit/alarms/{alarm_id}/dispose")
-def dispose(alarm_id: int, v: AuditorPost, status: str = Form("", max_length=16),
+def dispose(alarm_id: IdPath, v: AuditorPost, status: str = Form("", max_length=16),
             note: str = Form("", max_length=2000)) -> Response:
     if status not in DISPOSITIONS or not note.strip():
         raise v.refuse(422, "err_invalid", v.t["dispose_help"])

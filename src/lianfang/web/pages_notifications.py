@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from lianfang.api.deps import IdPath
 from lianfang.api.security import now_ms
 from lianfang.web.page import Posting, Viewing
 
@@ -30,7 +31,7 @@ def notifications(v: Viewing) -> Response:
 
 
 @router.post("/notifications/{note_id}/read")
-def mark_read(note_id: int, v: Posting) -> Response:
+def mark_read(note_id: IdPath, v: Posting) -> Response:
     v.plat.approvals.mark_read(v.user, note_id, now_ms())  # only the user's own notes are touched
     return v.back("/notifications", done="read")
 

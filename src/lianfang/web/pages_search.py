@@ -18,6 +18,7 @@ from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
 from lianfang.access.records import RecordHidden, RequestRefused
+from lianfang.api.deps import IdPath
 from lianfang.api.security import now_ms
 from lianfang.audit import AuditEventRefused, AuditUnavailable
 from lianfang.platform import Platform
@@ -339,7 +340,7 @@ def _seen_window(plat: Platform, groups: list[dict[str, Any]]) -> dict[str, str]
 
 
 @router.get("/entities/{category}/{record_id}")
-def entity(category: str, record_id: int, v: Viewing, purpose: str = "", case_no: str = "") -> Response:
+def entity(category: str, record_id: IdPath, v: Viewing, purpose: str = "", case_no: str = "") -> Response:
     _readers_only(v)
     if category not in ENTITY_CATEGORIES:
         raise v.refuse(404, "not_found_title")

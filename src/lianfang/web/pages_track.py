@@ -22,6 +22,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from lianfang.access.records import RecordHidden, RequestRefused
+from lianfang.api.deps import IdPath
 from lianfang.api.security import now_ms
 from lianfang.audit import AuditUnavailable
 from lianfang.policy.decision import Purpose
@@ -229,7 +230,7 @@ def trajectory(v: Viewing, plate: str = "", since: str = "", until: str = "", pu
 
 
 @router.get("/trajectories/person/{record_id}")
-def person_trajectory(record_id: int, v: Viewing, since: str = "", until: str = "", purpose: str = "",
+def person_trajectory(record_id: IdPath, v: Viewing, since: str = "", until: str = "", purpose: str = "",
                       case_no: str = "") -> Response:
     """The tracks of the vehicles registered to a person (by file record ID), as the service projects them."""
     _readers_only(v)

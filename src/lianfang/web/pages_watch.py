@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
+from lianfang.api.deps import IdPath
 from lianfang.api.security import now_ms
 from lianfang.audit import AuditUnavailable
 from lianfang.policy.decision import Purpose
@@ -203,7 +204,7 @@ def _refused(v: Viewer, form: dict[str, Any], err: WatchError) -> Response:
 
 
 @router.post("/watch/{entry_id}/remove")
-def remove_entry(entry_id: int, v: Posting) -> Response:
+def remove_entry(entry_id: IdPath, v: Posting) -> Response:
     _readers_only(v)
     try:
         v.plat.watch.entries.remove(v.user, entry_id, now_ms=now_ms(), client=v.client)

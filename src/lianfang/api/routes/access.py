@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from lianfang.access import MAX_HOURS, AccessError, AccessRequest
-from lianfang.api.deps import PlatformDep
+from lianfang.api.deps import IdPath, PlatformDep
 from lianfang.api.security import SignedIn, now_ms
 from lianfang.api.timefmt import localise
 from lianfang.policy.decision import Grant, Purpose, ScopeKind
@@ -101,7 +101,7 @@ def queue(who: SignedIn, plat: PlatformDep) -> dict[str, Any]:
 
 
 @router.post("/access/requests/{request_id}/approve")
-def approve(request_id: int, body: Decision, who: SignedIn, plat: PlatformDep) -> dict[str, Any]:
+def approve(request_id: IdPath, body: Decision, who: SignedIn, plat: PlatformDep) -> dict[str, Any]:
     try:
         g = plat.approvals.approve(who.user, request_id, reason=body.reason, now_ms=now_ms(), client=who.client,
                                    hours=body.hours)
@@ -111,7 +111,7 @@ def approve(request_id: int, body: Decision, who: SignedIn, plat: PlatformDep) -
 
 
 @router.post("/access/requests/{request_id}/reject")
-def reject(request_id: int, body: Decision, who: SignedIn, plat: PlatformDep) -> dict[str, str]:
+def reject(request_id: IdPath, body: Decision, who: SignedIn, plat: PlatformDep) -> dict[str, str]:
     try:
         plat.approvals.reject(who.user, request_id, reason=body.reason, now_ms=now_ms(), client=who.client)
     except AccessError as exc:
@@ -120,7 +120,7 @@ def reject(request_id: int, body: Decision, who: SignedIn, plat: PlatformDep) ->
 
 
 @router.post("/access/requests/{request_id}/withdraw")
-def withdraw(request_id: int, who: SignedIn, plat: PlatformDep) -> dict[str, str]:
+def withdraw(request_id: IdPath, who: SignedIn, plat: PlatformDep) -> dict[str, str]:
     try:
         plat.approvals.withdraw(who.user, request_id, now_ms=now_ms(), client=who.client)
     except AccessError as exc:
@@ -129,7 +129,7 @@ def withdraw(request_id: int, who: SignedIn, plat: PlatformDep) -> dict[str, str
 
 
 @router.post("/access/grants/{grant_id}/revoke")
-def revoke(grant_id: int, body: Revocation, who: SignedIn, plat: PlatformDep) -> dict[str, Any]:
+def revoke(grant_id: IdPath, body: Revocation, who: SignedIn, plat: PlatformDep) -> dict[str, Any]:
     try:
         g = plat.approvals.revoke(who.user, grant_id, reason=body.reason, now_ms=now_ms(), client=who.client)
     except AccessError as exc:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from lianfang.api.deps import PageDep, PlatformDep
+from lianfang.api.deps import MAX_ID, IdPath, PageDep, PlatformDep
 from lianfang.api.security import Auditor, now_ms
 from lianfang.api.timefmt import localise
 from lianfang.audit.review import EventFilter, dispose_alarm, find_events
@@ -21,7 +21,7 @@ def events(
     plat: PlatformDep,
     page: PageDep,
     action: str | None = None,
-    user_id: int | None = None,
+    user_id: int | None = Query(None, ge=1, le=MAX_ID),
     outcome: str | None = None,
 ) -> dict[str, Any]:
     """Audit events, newest first (targets are record IDs or digests, never personal values).
@@ -64,7 +64,7 @@ def alarms(who: Auditor, plat: PlatformDep, status: str | None = "open", rule: s
 
 
 @router.post("/audit/alarms/{alarm_id}/dispose")
-def dispose(alarm_id: int, body: Disposition, who: Auditor, plat: PlatformDep) -> dict[str, Any]:
+def dispose(alarm_id: IdPath, body: Disposition, who: Auditor, plat: PlatformDep) -> dict[str, Any]:
     """An auditor's disposition of an open alarm; audited."""
     try:
         done = dispose_alarm(plat.audit, plat.alarms, alarm_id, status=body.status, note=body.note,

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 
-from lianfang.api.deps import IngestorDep, PageDep, PlatformDep
+from lianfang.api.deps import IdPath, IngestorDep, PageDep, PlatformDep
 from lianfang.api.security import Steward, StewardOrAdmin, record, steward_city
 from lianfang.api.timefmt import localise
 from lianfang.ingest.batches import get_batch, list_batches
@@ -77,7 +77,7 @@ def batches(who: StewardOrAdmin, plat: PlatformDep, ing: IngestorDep, page: Page
 
 
 @router.get("/batches/{batch_id}")
-def batch(batch_id: int, who: StewardOrAdmin, plat: PlatformDep, ing: IngestorDep) -> dict[str, Any]:
+def batch(batch_id: IdPath, who: StewardOrAdmin, plat: PlatformDep, ing: IngestorDep) -> dict[str, Any]:
     """One batch with its files and their counts; a run that died reads ``interrupted``."""
     found = get_batch(ing, batch_id)
     if found is None:

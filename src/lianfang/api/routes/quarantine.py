@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from lianfang.api.deps import IngestorDep, PageDep
+from lianfang.api.deps import MAX_ID, IdPath, IngestorDep, PageDep
 from lianfang.api.security import Steward, record, steward_city
 from lianfang.api.timefmt import localise
 from lianfang.ingest import quarantine as q
@@ -16,7 +16,7 @@ router = APIRouter(tags=["quarantine"])
 
 
 class RetryRequest(BaseModel):
-    ids: list[int] = Field(max_length=1000)
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(max_length=1000)
     overrides: dict[str, str] = {}
 
 
@@ -54,7 +54,7 @@ def list_quarantine(
 
 
 @router.get("/quarantine/{item_id}")
-def show_quarantine(item_id: int, request: Request, who: Steward, ing: IngestorDep) -> dict[str, Any]:
+def show_quarantine(item_id: IdPath, request: Request, who: Steward, ing: IngestorDep) -> dict[str, Any]:
     """One entry; values feeding personal fields (and unknown columns) are masked."""
     found = q.get_item(ing, item_id)
     home = steward_city(who)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query
 
 from lianfang.access.records import RecordHidden, RequestRefused
-from lianfang.api.deps import PlatformDep
+from lianfang.api.deps import IdPath, PlatformDep
 from lianfang.api.security import Reader, audit_down, now_ms
 from lianfang.audit import AuditUnavailable
 from lianfang.policy.decision import Purpose
@@ -31,7 +31,7 @@ def refusal(exc: RequestRefused) -> HTTPException:
 @router.get("/records/{category}/{record_id}")
 def view_record(
     category: str,
-    record_id: int,
+    record_id: IdPath,
     who: Reader,
     plat: PlatformDep,
     purpose: str = Query("", max_length=48, description="Purpose code from the policy (see /api/v1/policy)."),

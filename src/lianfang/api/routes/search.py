@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PField
 
 from lianfang.access.records import RecordHidden, RequestRefused
-from lianfang.api.deps import PlatformDep
+from lianfang.api.deps import IdPath, PlatformDep
 from lianfang.api.inline import inline
 from lianfang.api.responses import OrjsonResponse as JSONResponse
 from lianfang.api.routes.records import refusal
@@ -150,7 +150,7 @@ def _search(body: SearchRequest, who: Principal, plat: Platform, *, allow_person
 @router.get("/entities/{category}/{record_id}", response_class=JSONResponse)
 async def entity(
     category: str,
-    record_id: int,
+    record_id: IdPath,
     who: Reader,
     plat: PlatformDep,
     purpose: str = Query("", max_length=48, description="Purpose code from the policy (see /api/v1/policy)."),

@@ -13,7 +13,7 @@ from typing import TypeVar
 from fastapi import APIRouter, HTTPException, Query, Response
 
 from lianfang.access.records import RecordHidden, RequestRefused
-from lianfang.api.deps import PlatformDep
+from lianfang.api.deps import IdPath, PlatformDep
 from lianfang.api.inline import inline
 from lianfang.api.responses import OrjsonResponse as JSONResponse
 from lianfang.api.routes.records import refusal
@@ -87,7 +87,7 @@ def vehicle_track_export(plate: str, who: Reader, plat: PlatformDep,
 
 
 @router.get("/trajectories/person/{record_id}", response_class=JSONResponse)
-async def person_track(record_id: int, who: Reader, plat: PlatformDep, since: str = SINCE, until: str = UNTIL,
+async def person_track(record_id: IdPath, who: Reader, plat: PlatformDep, since: str = SINCE, until: str = UNTIL,
                        purpose: str = PURPOSE, case_no: str = CASE_NO) -> JSONResponse:
     """The tracks of the vehicles registered to a person record (hidden and missing records: the same 404)."""
     w = _window(plat, since, until)

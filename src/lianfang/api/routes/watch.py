@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from lianfang.api.deps import PageDep, PlatformDep
+from lianfang.api.deps import MAX_ID, IdPath, PageDep, PlatformDep
 from lianfang.api.security import BackgroundReader, Principal, Reader, audit_down, now_ms
 from lianfang.audit import AuditUnavailable
 from lianfang.identity.directory import User
@@ -142,12 +142,12 @@ def add_entry(body: EntryIn, who: Reader, plat: PlatformDep) -> dict[str, Any]:
 
 
 @router.get("/watch/entries/{entry_id}")
-def get_entry(entry_id: int, who: Reader, plat: PlatformDep) -> dict[str, Any]:
+def get_entry(entry_id: IdPath, who: Reader, plat: PlatformDep) -> dict[str, Any]:
     return entry_json(plat, _entry_row(plat, who.user, entry_id), plat.watch.hits.counts(who.user))
 
 
 @router.delete("/watch/entries/{entry_id}")
-def remove_entry(entry_id: int, who: Reader, plat: PlatformDep) -> dict[str, Any]:
+def remove_entry(entry_id: IdPath, who: Reader, plat: PlatformDep) -> dict[str, Any]:
     """End one of the caller's entries now (its hits stay readable)."""
     try:
         plat.watch.entries.remove(who.user, entry_id, now_ms=now_ms(), client=who.client)
@@ -159,7 +159,7 @@ def remove_entry(entry_id: int, who: Reader, plat: PlatformDep) -> dict[str, Any
 
 
 @router.get("/watch/hits")
-def list_hits(who: Reader, plat: PlatformDep, page: PageDep, entry_id: int | None = Query(None, ge=1),
+def list_hits(who: Reader, plat: PlatformDep, page: PageDep, entry_id: int | None = Query(None, ge=1, le=MAX_ID),
               unseen: bool = False) -> dict[str, Any]:
     """The caller's hits, newest first, as the policy lets the caller see them now (audited)."""
     total, rows = plat.watch.hits.page_rows(who.user, entry_id=entry_id, unseen=unseen, limit=page.limit,
@@ -173,7 +173,7 @@ def list_hits(who: Reader, plat: PlatformDep, page: PageDep, entry_id: int | Non
 
 
 @router.post("/watch/hits/{hit_id}/seen")
-def hit_seen(hit_id: int, who: Reader, plat: PlatformDep) -> dict[str, Any]:
+def hit_seen(hit_id: IdPath, who: Reader, plat: PlatformDep) -> dict[str, Any]:
     """Acknowledge one of the caller's hits."""
     if not plat.watch.hits.mark_seen(who.user, hit_id, now_ms()):
         raise HTTPException(404, {"reason": "watch.not_found", "message": f"no hit {hit_id}"})
@@ -223,7 +223,8 @@ async def stream(
     request: Request,
     who: BackgroundReader,
     plat: PlatformDep,
-    after: int | None = Query(None, ge=0, description="Deliver hits with an id above this (default: only new ones)."),
+    after: int | None = Query(None, ge=0, le=MAX_ID,
+                              description="Deliver hits with an id above this (default: only new ones)."),
     last_event_id: str | None = Header(None, max_length=20),
     max_s: float | None = Query(None, gt=0, description="End the stream after this many seconds (default and "
                                 "upper bound: the server's watch_stream_max_s); clients reconnect with Last-Event-ID."),
