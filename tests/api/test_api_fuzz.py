@@ -22,7 +22,7 @@ from lianfang.api.app import create_app
 from lianfang.identity.tokens import SCOPES
 from lianfang.platform import Platform
 
-pytestmark = pytest.mark.xdist_group("fuzz")
+pytestmark = pytest.mark.xdist_group("fuzz_api")
 
 #: streams that stay open until the client leaves (their bounds and errors have tests of their own)
 _LIVE = {"/api/v1/watch/stream"}
