@@ -174,6 +174,22 @@ def test_a_citizen_id_typed_as_the_case_number_is_refused_on_the_form_without_sh
     assert page.status_code == 400 and "不能记录" in page.text and "<html" in page.text
 
 
+def test_invalid_form_fields_get_an_error_page_naming_them(province: Platform) -> None:
+    """A form field beyond its bounds is a 422 page in the user's language naming the field, not JSON, and
+    never repeating what was typed; a NUL that PostgreSQL cannot store is a 400 page."""
+    inv = sign_in(province, ["investigator"], "360102")
+    res = inv.post("/search", {"q": "赣A" + "7" * 100, **STORY})
+    assert res.status_code == 422 and res.headers["content-type"].startswith("text/html")
+    assert "以下内容不符合要求" in res.text and "q" in res.text and "7" * 100 not in res.text
+    client = TestClient(create_app(province), base_url="https://testserver", follow_redirects=False)
+    token = form_token(client.get("/sign-in").text)
+    res = client.post("/sign-in", data={"username": "w\x00x", "password": PASSWORD, "code": "000000",
+                                        "csrf_token": token})
+    assert res.status_code < 500
+    if province.engine.dialect.name == "postgresql":
+        assert res.status_code == 400 and "不能保存" in res.text
+
+
 def test_paging_a_category_posts_the_query_again(province: Platform) -> None:
     inv = sign_in(province, ["investigator"], "360102")
     first = inv.post("/search", {"q": PLATE, **STORY, "category": "sighting", "page": "1"})

@@ -64,6 +64,10 @@ _TEXTS: dict[str, dict[str, str]] = {
     "err_conflict": {"zh": "状态已变化，请刷新后再试", "en": "It changed meanwhile; reload and try again"},
     "err_audit": {"zh": "审计日志暂不可用，操作已拒绝。",
                   "en": "The audit trail is unavailable; the operation was refused."},
+    "err_unstorable": {"zh": "请求中含有不能保存的字符（如 NUL），操作已拒绝。",
+                       "en": "The request holds a character that cannot be stored (NUL, say); "
+                             "the operation was refused."},
+    "err_fields": {"zh": "以下内容不符合要求：", "en": "These entries are not valid:"},
     "err_unrecordable": {"zh": "请求中含有审计日志不能记录的内容（如身份证号、手机号），操作已拒绝。"
                                "请检查案件编号和用途说明。",
                          "en": "The request holds something the audit trail may not record (a citizen ID or mobile "
