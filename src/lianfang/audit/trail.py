@@ -81,7 +81,7 @@ class AuditTrail:
         self.subjects = subjects
         self.collisions = 0  # inserts that met another appender's records (statistics)
         self._contended_until = 0.0  # monotonic time until which appends are exclusive from the start
-        # COPY goes through the driver directly: its errors arrive unwrapped by SQLAlchemy
+        # the appenders use the driver directly: its errors arrive unwrapped by SQLAlchemy
         self._driver_integrity_error: type[Exception] = getattr(
             engine.dialect.loaded_dbapi, "IntegrityError", IntegrityError
         )
@@ -183,8 +183,8 @@ class _Appender:
     Every statement gives up the GIL and must win it back from the request threads that
     wait for their events; under load each such round trip waits behind all of them.
     Through the pool a batch took five or more (checkout ping or BEGIN, a lock, the
-    insert in parts, COMMIT); here it is one statement (an INSERT on SQLite, a COPY on
-    PostgreSQL), which the database runs as a transaction of its own, as durable as a
+    insert in parts, COMMIT); here it is one INSERT statement (on SQLite while the batch names
+    no person), which the database runs as a transaction of its own, as durable as a
     COMMIT. Appenders in other processes are kept apart by the primary key: a collision
     is retried once more, exclusively (:meth:`write`).
     """
@@ -288,7 +288,7 @@ def _close_quietly(raw: Any) -> None:
 class _SqliteAppender(_Appender):
     """One INSERT of a fixed number of rows (powers of two; the unused rows are NULL and
     filtered out), so the driver's statement cache stays small. Batches above the largest
-    size run in BEGIN IMMEDIATE … COMMIT."""
+    size, and batches with subject index rows, run in BEGIN IMMEDIATE … COMMIT."""
 
     _sizes: tuple[int, ...] = ()
     _lock_sql = "BEGIN IMMEDIATE"  # the database's write lock, taken now rather than at the insert
@@ -331,7 +331,7 @@ class _PostgresAppender(_Appender):
     interpreter to the request threads whose events were just committed, and the committer queues
     behind all of them to take it back. COPY took two round trips (the server acknowledges COPY
     before the data may follow) and BEGIN … COMMIT around a batch with index rows four; here it is
-    one, and the client encodes less (64 request threads: 11,000–15,000 → 16,000–20,000 events/s).
+    one, and the client encodes less (measured in docs/access-and-audit.md).
     """
 
     # SHARE ROW EXCLUSIVE conflicts with the ROW EXCLUSIVE lock every insert and COPY takes,
