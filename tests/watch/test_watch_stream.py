@@ -164,6 +164,15 @@ def test_the_stream_ends_after_its_lifetime(platform: Platform, server: Running)
     assert json.loads(listener.next("end")["data"]) == {"reason": "lifetime"}
 
 
+@pytest.mark.parametrize("resume", [b"\xb2", b"99999999999999999999", b"12a"], ids=["superscript-two", "huge", "mixed"])
+def test_a_last_event_id_that_is_no_hit_id_is_ignored(platform: Platform, server: Running, resume: bytes) -> None:
+    """A Unicode digit (the header's byte 0xB2 reads as "²", which ``isdigit``) or an id beyond 64 bits used
+    to end the request in a 500 (int() of "²", a driver overflow)."""
+    headers, _ = bearer(platform, "bj_inv")
+    listener = Listener(server.url, {**headers, "Last-Event-ID": resume}, {"max_s": 0.5}).start()
+    assert json.loads(listener.next("end")["data"]) == {"reason": "lifetime"}
+
+
 def test_a_signed_in_browser_session_streams_until_it_signs_out(
         platform: Platform, server: Running, ing: Ingestor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(watch_routes, "STREAM_RECHECK_S", 0.2)

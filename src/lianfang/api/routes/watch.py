@@ -231,8 +231,11 @@ async def stream(
 ) -> StreamingResponse:
     """New hits of the caller's watch lists as server-sent events, within a poll interval of their storing."""
     start = after
-    if start is None and last_event_id and last_event_id.strip().isdigit():
-        start = int(last_event_id.strip())
+    resume = (last_event_id or "").strip()
+    # ASCII digits only ("²".isdigit() is true too) and no id beyond what a key holds: anything else is ignored,
+    # as a browser's Last-Event-ID is never wrong by itself
+    if start is None and resume.isascii() and resume.isdigit() and int(resume) <= MAX_ID:
+        start = int(resume)
     if start is None:
         start = await run_in_threadpool(plat.watch.hits.latest_id, who.user)
     stopping = _stopping(request)
