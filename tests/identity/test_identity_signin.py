@@ -271,3 +271,17 @@ def test_password_rule_property(candidate: str) -> None:
 def test_generated_passwords_meet_the_rule() -> None:
     for _ in range(50):
         check_rule(generate_password())
+
+
+@settings(max_examples=200, deadline=None)
+@given(code=st.text(min_size=6, max_size=8))
+def test_a_second_factor_that_is_not_six_ascii_digits_is_refused_not_an_error(code: str) -> None:
+    """``"²²²²²²".isdigit()`` is true, and comparing non-ASCII text in constant time raises TypeError:
+    such a code was a 500 at sign-in. Every text is now an answer: a step, or None."""
+    from lianfang.identity.totp import accepted_step
+
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    step = accepted_step(secret, code, 1_790_000_000, 0)
+    assert step is None or (code.strip().isascii() and code.strip().isdigit())
+    assert accepted_step(secret, "²" * 6, 1_790_000_000, 0) is None
+    assert accepted_step(secret, code_at(secret, 1_790_000_000), 1_790_000_000, 0) is not None

@@ -52,6 +52,7 @@ def test_approver_sees_the_request_and_approves(web_user: Callable[..., Any], pl
     assert f'id="request-{rid}"' in queue.text and "李侦查 · 滨江市公安局刑侦支队" in queue.text
     assert "跨市盗窃案车辆轨迹核查" in queue.text and "赣A7Q777" in queue.text and CASE in queue.text
     assert appr.post(f"/approvals/{rid}/approve", {"reason": " "}).status_code == 422  # a reason is required
+    assert appr.post(f"/approvals/{rid}/approve", {"reason": "案情需要", "hours": "²"}).status_code == 422  # was a 500
     res = appr.post(f"/approvals/{rid}/approve", {"reason": "案情需要", "hours": "12"})
     assert res.status_code == 303 and res.headers["location"] == "/approvals?done=approved"
     done = appr.get(res.headers["location"])

@@ -50,6 +50,10 @@ def test_trail_filters_and_pages(web_user: Callable[..., Any], platform: Platfor
     assert _events(auditor.get("/audit", params={"user": "bj_inv"}).text) == ["authz.denied", "auth.sign_in"]
     assert _events(auditor.get("/audit", params={"user": str(inv.user_id), "outcome": "denied"}).text) == [
         "authz.denied"]
+    # a Unicode digit ("²".isdigit() is true) or an id beyond 64 bits is a user name to look for, not an id
+    for odd in ("²", "9" * 25):
+        found = auditor.get("/audit", params={"user": odd})
+        assert found.status_code == 200 and _events(found.text) == []
     assert _events(auditor.get("/audit", params={"action": "auth.*"}).text) == ["auth.sign_in", "auth.sign_in"]
     assert _events(auditor.get("/audit", params={"action": "auth.sign_out"}).text) == []
     # times are read and shown in Asia/Shanghai

@@ -28,8 +28,8 @@ def accepted_step(secret: str, code: str, at_s: float, last_step: int) -> int | 
     Returning the step lets the caller store it: a code, once used, is never accepted again.
     """
     code = code.strip()
-    if len(code) != 6 or not code.isdigit():
-        return None
+    if len(code) != 6 or not (code.isascii() and code.isdigit()):  # "²" is a digit too, and compare_digest
+        return None  # refuses non-ASCII text with a TypeError
     totp = pyotp.TOTP(secret)
     now_step = int(at_s) // STEP_S
     for step in (now_step, now_step - 1, now_step + 1):

@@ -54,7 +54,7 @@ def _reason(v: Viewer, reason: str) -> str:
 def approve(request_id: IdPath, v: ApproverPost, reason: str = Form("", max_length=500),
             hours: str = Form("", max_length=6)) -> Response:
     text = _reason(v, reason)
-    if hours.strip() and not hours.strip().isdigit():
+    if hours.strip() and not (hours.strip().isascii() and hours.strip().isdigit()):
         raise v.refuse(422, "err_invalid", v.t["bad_hours"].format(max=MAX_HOURS))
     granted = int(hours) if hours.strip() else None  # the service checks 1 ≤ hours ≤ what was asked
     with service_call(v):

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
-from lianfang.api.deps import IdPath
+from lianfang.api.deps import MAX_ID, IdPath
 from lianfang.api.security import now_ms
 from lianfang.audit import AuditUnavailable
 from lianfang.audit.review import DISPOSITIONS, EventFilter, dispose_alarm, find_events
@@ -43,9 +43,10 @@ def _filter(v: Viewer, user: str, action: str, outcome: str, since: str, until: 
             bad.append(v.t[name])
             times[name] = None
     user = user.strip()
+    numeric = user.isascii() and user.isdigit() and int(user) <= MAX_ID  # "²" is a digit too
     return EventFilter(
-        user_id=int(user) if user.isdigit() else None,
-        username=user if user and not user.isdigit() else None,
+        user_id=int(user) if numeric else None,
+        username=user if user and not numeric else None,
         action=action.strip() or None,
         outcome=outcome.strip() or None,
         since_ms=times["since"],

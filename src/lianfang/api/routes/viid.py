@@ -68,7 +68,7 @@ async def motor_vehicles(request: Request) -> JSONResponse:
     city = steward_city(who)
     limit = plat.settings.viid_max_body_bytes
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         return await _refused(request, plat, who, 413, viid.BAD_JSON_CONTENT,
                               f"Invalid JSON Content: larger than {limit} bytes")
     body = bytearray()
