@@ -2,9 +2,9 @@
 
 Schemathesis builds the requests from ``/openapi.json`` (valid ones, and invalid ones: wrong types,
 missing fields, values out of range); Hypothesis drives them. A 5xx is a defect whatever the input — bad
-input is a 4xx that says why. The caller is a 滨江 investigator and steward with every token scope, so
-each operation is called as three kinds of user (an investigator who is also a steward, a city approver
-who also dispatches, an auditor), so that most get past authentication and the role checks into their own.
+input is a 4xx that says why. Each operation is called with an API token holding every scope, as three
+kinds of 滨江 user (an investigator who is also a steward, a city approver who also dispatches, an
+auditor), so that most requests get past authentication and the role checks into the route's own.
 """
 
 from __future__ import annotations
