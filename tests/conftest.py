@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -187,3 +188,36 @@ def live_server(plat: Platform) -> Iterator[str]:
 def serve() -> Iterator[object]:
     """``with serve(platform) as url:`` — a live server for tests that need real HTTP (CLI, streams)."""
     yield live_server
+
+
+#: ``server_errors(operations, mode, send)``: see the fixture
+ServerErrors = Callable[[Sequence[Any], Any, Callable[[Any], Any]], list[str]]
+
+
+@pytest.fixture
+def server_errors() -> ServerErrors:
+    """For the fuzz tests: send each schemathesis operation's generated requests (``mode``: valid or invalid)
+    with ``send(case)``; answer the operations that drew a 5xx, each with its first such request."""
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as examples
+    from hypothesis.errors import Unsatisfiable
+
+    def run(operations: Sequence[Any], mode: Any, send: Callable[[Any], Any]) -> list[str]:
+        failures: list[str] = []
+        for op in operations:
+
+            @given(case=op.as_strategy(generation_mode=mode))
+            @examples(max_examples=6, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+            def call(case: Any) -> None:
+                response = send(case)
+                assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code}"
+
+            try:
+                call()
+            except Unsatisfiable:  # nothing to make invalid: an operation without parameters or body
+                pass
+            except Exception as exc:  # every operation's failure, not only the first
+                failures.append(f"{op.method.upper()} {op.path}: {str(exc)[:400]}")
+        return failures
+
+    return run

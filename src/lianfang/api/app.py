@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 
 from lianfang import __version__
-from lianfang.api.middleware import ResponseGuard
+from lianfang.api.middleware import ResponseGuard, is_api_path
 from lianfang.api.responses import OrjsonResponse
 from lianfang.api.routes import (
     access,
@@ -48,7 +48,7 @@ async def _audit_unavailable(request: Request, exc: Exception) -> Response:
     """Fail closed on every path: whatever a request did not catch, a trail that cannot be written is a 503
     (the routes that read data answer the same themselves), never a 500 that looks like a bug."""
     message = str(audit_down().detail)
-    if request.url.path.startswith(("/api/", "/VIID/")):
+    if is_api_path(request.url.path):
         return JSONResponse({"detail": message}, status_code=503)
     return PlainTextResponse(message, status_code=503)
 
@@ -57,7 +57,7 @@ async def _audit_event_refused(request: Request, exc: Exception) -> Response:
     """The request's own text cannot go into the audit trail as it is (a citizen ID typed as the case
     number, a lone surrogate): no audit record, no answer — a 400 that says why, not a 500. The message
     never repeats the value."""
-    if _is_api(request):
+    if is_api_path(request.url.path):
         message = f"请求内容无法记入审计，拒绝访问 the request cannot be recorded in the audit trail: {exc}"
         return JSONResponse({"detail": message}, status_code=400)
     t = texts(lang_for(request))
@@ -69,7 +69,7 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
     personal data, and a value with no UTF-8 form — a lone surrogate from a JSON escape — made the answer
     itself fail with a 500)."""
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
-    if not _is_api(request):  # a page: the error page in the user's language, naming the fields
+    if not is_api_path(request.url.path):  # a page: the error page in the user's language, naming the fields
         t = texts(lang_for(request))
         fields = ", ".join(dict.fromkeys(str(e.get("loc", ("?",))[-1]) for e in errors))
         return render(request, "error.html", status=422, title=t["err_invalid"], message=f"{t['err_fields']} {fields}")
@@ -84,15 +84,11 @@ async def _unstorable_value(request: Request, exc: Exception) -> Response:
     a number out of range): the request is at fault, so a 400, not a 500. The message names no value."""
     log.warning("%s %s: a value the database refuses (%s)", request.method, request.url.path,
                 type(getattr(exc, "orig", exc)).__name__)
-    if _is_api(request):
+    if is_api_path(request.url.path):
         message = "请求中含有数据库不能保存的值 the request holds a value that cannot be stored (a NUL character?)"
         return JSONResponse({"detail": message}, status_code=400)
     t = texts(lang_for(request))
     return render(request, "error.html", status=400, title=t["err_invalid"], message=t["err_unstorable"])
-
-
-def _is_api(request: Request) -> bool:
-    return request.url.path.startswith(("/api/", "/VIID/"))
 
 
 def create_app(platform: Platform) -> FastAPI:

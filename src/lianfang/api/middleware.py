@@ -26,6 +26,11 @@ _CSP = ("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
 _NO_STORE = ("Cache-Control", "no-store")  # pages and answers may hold personal data
 
 
+def is_api_path(path: str) -> bool:
+    """Whether ``path`` is the API's (JSON answers, errors included) rather than a page's."""
+    return path.startswith(("/api/", "/VIID/"))
+
+
 def security_headers(path: str) -> tuple[tuple[str, str], ...]:
     """The headers an answer at ``path`` gets unless it set them itself."""
     extra: tuple[tuple[str, str], ...] = _ALWAYS
@@ -75,11 +80,11 @@ async def _refuse_nul(scope: Scope, receive: Receive, send: Send, path: str) -> 
     """400 for a NUL character in the path or the query: no text field stores one (PostgreSQL refuses it
     outright: a 500 before this), and no legitimate value holds one."""
     message = "请求中含有 NUL 字符 the request's path or query holds a NUL character"
-    response: Response = (JSONResponse({"detail": message}, status_code=400) if path.startswith(("/api/", "/VIID/"))
+    response: Response = (JSONResponse({"detail": message}, status_code=400) if is_api_path(path)
                           else PlainTextResponse(message, status_code=400))
     for name, value in security_headers(path):
         response.headers.setdefault(name, value)
     await response(scope, receive, send)
 
 
-__all__ = ["ResponseGuard", "security_headers"]
+__all__ = ["ResponseGuard", "is_api_path", "security_headers"]
