@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import gc
+import json
+import subprocess
+import sys
+import textwrap
 import weakref
 from collections import Counter
 from decimal import Decimal
@@ -54,6 +58,36 @@ def test_pause_restores_a_disabled_collector_as_disabled():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+_SETTLED = textwrap.dedent("""
+    import gc, json, weakref
+    from lianfang.ingest.collector import CollectorPause
+
+    class Node:
+        def __init__(self):
+            self.me = self
+
+    gc.collect()
+    gc.freeze()  # a server worker that has settled its heap
+    settled = gc.get_freeze_count()
+    with CollectorPause():
+        dead = Node()
+        gone = weakref.ref(dead)
+        del dead
+        kept = [Node() for _ in range(1000)]
+    print(json.dumps({"settled": settled, "after": gc.get_freeze_count(), "enabled": gc.isenabled(),
+                      "cycle_freed": gone() is None, "kept": len(kept)}))
+""")
+
+
+def test_a_settled_process_stays_settled_after_a_file_and_its_cycles_are_freed():
+    # in a process of its own: freezing is process-wide
+    out = subprocess.run([sys.executable, "-c", _SETTLED], capture_output=True, text=True, timeout=60, check=True)
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["enabled"]
+    assert seen["cycle_freed"]  # what the file left in cycles is collected, not frozen
+    assert seen["after"] >= seen["settled"] + seen["kept"]  # still frozen, what lives on with it
 
 
 def _job(rows):

@@ -15,7 +15,11 @@ the standard, the mapping) are moved out of the collector's sight once
 (``gc.freeze``) so those explicit collections only walk what ingestion made.
 
 The previous state is restored on exit, so a process that ingests one big file
-among other work (the web server taking an API push) collects normally again.
+among other work (the web server taking an API push) collects normally again. A
+process whose start-up objects were frozen already (a server worker settles its heap
+once it has started: ``lianfang.api.server.settle_heap``) stays frozen: on exit the
+collector frees what cycles the file left and freezes what is still alive again, rather
+than handing the whole start-up heap back to every full collection.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from types import TracebackType
 _lock = threading.Lock()
 _holders = 0  # pauses open in this process (several files may stream at once in a server)
 _was_enabled = True
+_was_frozen = False
 
 
 class CollectorPause:
@@ -41,12 +46,13 @@ class CollectorPause:
         self._ticks = 0
 
     def __enter__(self) -> CollectorPause:
-        global _holders, _was_enabled
+        global _holders, _was_enabled, _was_frozen
         if not self.active:
             return self
         with _lock:
             if _holders == 0:
                 _was_enabled = gc.isenabled()
+                _was_frozen = gc.get_freeze_count() > 0
                 gc.freeze()
                 gc.disable()
             _holders += 1
@@ -68,6 +74,9 @@ class CollectorPause:
             _holders -= 1
             if _holders == 0:
                 gc.unfreeze()
+                if _was_frozen:
+                    gc.collect()
+                    gc.freeze()
                 if _was_enabled:
                     gc.enable()
 
