@@ -146,6 +146,7 @@ class Projector:
         self.blind = blind
         self.policy = policy
         self.tz = tz
+        self._levels: dict[tuple[str, str], Level] = {}  # (category, stored classification) → effective level
 
     @staticmethod
     def reading(user: User, purpose: Purpose | None, grants: Iterable[Grant], now_ms: int) -> Reading:
@@ -158,7 +159,10 @@ class Projector:
         opens a record by subject only in its own city (:func:`decide` checks the city first), so
         elsewhere they cannot change a decision — and naming them may cost a decryption per row."""
         m = row._mapping
-        level = effective_level(parse_level(m["classification"]), self.policy.floor(category.name))
+        key = (category.name, m["classification"])
+        level = self._levels.get(key)
+        if level is None:  # four names per category: worked out once each (an unknown one raises every time)
+            level = self._levels[key] = effective_level(parse_level(key[1]), self.policy.floor(category.name))
         city = m["city_code"] or ""
         subjects = (self.subjects(category, row) if reading is None or city in reading.subject_cities
                     else frozenset())

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, Row, bindparam, select
 
 from lianfang.access.approvals import Approvals
-from lianfang.access.projection import Projector, Reading, RecordView
+from lianfang.access.projection import LINEAGE, Projector, Reading, RecordView
 from lianfang.access.records import HIDDEN_REASONS, RecordHidden, RecordReader, RequestRefused
 from lianfang.audit import Audit, AuditEvent
 from lianfang.crypto import BlindIndex
@@ -115,7 +115,10 @@ class Trajectories:
         self._owner_level = standard.category("vehicle").field("owner_citizen_id").level
         # built once: every trajectory asks them (the values are bound parameters)
         sg, d = self.sightings, self.devices
-        self._track = (select(sg).where(sg.c.plate_no == bindparam("plate"), sg.c.passed_at >= bindparam("since"),
+        # what a point's projection reads (lineage=False): not the lineage, the raw record's hash or the
+        # dedup key, a third of the row's columns, each a Python object made per row fetched
+        shown = [c for c in sg.c if c.name not in (*LINEAGE, "raw_hash", "dedup_key", "ingested_at")]
+        self._track = (select(*shown).where(sg.c.plate_no == bindparam("plate"), sg.c.passed_at >= bindparam("since"),
                                         sg.c.passed_at <= bindparam("until"))
                        .order_by(sg.c.passed_at, sg.c.id).limit(bindparam("limit")))
         self._places = select(d).where(d.c.device_id.in_(bindparam("ids", expanding=True))).order_by(d.c.id)
@@ -261,23 +264,37 @@ class Trajectories:
                   places: dict[str, dict[str, Any]], truncated: bool) -> PlateTrack:
         pt = PlateTrack(plate, window, {})
         counts: Counter[str] = Counter({"allow": 0, "mask": 0, "deny": 0})
+        reasons = pt.reasons
         points: list[Point] = []
         shown: dict[int, dict[str, Any]] = {}
+        asks: dict[tuple[str, Level], dict[str, Any]] = {}  # a track's masked points share a few owners
+        top: Level | None = None
+        allow, deny = Effect.ALLOW, Effect.DENY
         for row, view in views:
-            counts[view.effect.value] += 1
-            if view.effect is Effect.DENY:
+            effect = view.effect
+            counts[effect.value] += 1
+            if effect is deny:
                 continue
-            pt.reasons[view.reason] += 1
-            if pt.top_level is None or view.level.rank > pt.top_level.rank:
-                pt.top_level = view.level
-            readable = view.effect is Effect.ALLOW and "passed_at" in view.values
-            place = places.get(str(view.values.get("device_id")), {}) if readable else {}
-            points.append(Point(view.record_id, view.city_code, int(row.passed_at), readable,
-                                place.get("longitude"), place.get("latitude")))
-            shown[view.record_id] = self._point(view, place, plate) if readable else self._masked(view, plate)
+            reasons[view.reason] += 1
+            level = view.level
+            if top is None or (level is not top and level.rank > top.rank):
+                top = level
+            if effect is allow and "passed_at" in view.values:
+                place = places.get(str(view.values.get("device_id")), {})
+                points.append(Point(view.record_id, view.city_code, int(row.passed_at), True,
+                                    place.get("longitude"), place.get("latitude")))
+                shown[view.record_id] = self._point(view, place, plate)
+            else:
+                points.append(Point(view.record_id, view.city_code, int(row.passed_at), False, None, None))
+                ask = asks.get((view.city_code, level))
+                if ask is None:
+                    ask = asks[(view.city_code, level)] = self._ask(view.city_code, level, plate)
+                shown[view.record_id] = {"id": view.record_id, "city_code": view.city_code, "access": "mask",
+                                         "request_access": ask}
             for g in view.grant_ids:
                 if g not in pt.grant_ids:
                     pt.grant_ids.append(g)
+        pt.top_level = top
         track = build_track(points, self.rule)
         pt.shown_ids = [p.sighting_id for p in track.points]
         pt.payload = self._payload(plate, window, track, shown, counts, truncated)
@@ -293,10 +310,10 @@ class Trajectories:
                 "device_city": place.get("city_code"), "grants": view.grant_ids}
         return out
 
-    def _masked(self, view: RecordView, plate: str) -> dict[str, Any]:
-        return {"id": view.record_id, "city_code": view.city_code, "access": "mask",
-                "request_access": {"owner_city": view.city_code, "level": view.level.value,
-                                   "scope": ScopeKind.VEHICLE.value, "keys": [plate]}}
+    @staticmethod
+    def _ask(city_code: str, level: Level, plate: str) -> dict[str, Any]:
+        """How to ask for a masked point's data: the owner's grant for the plate at the point's level."""
+        return {"owner_city": city_code, "level": level.value, "scope": ScopeKind.VEHICLE.value, "keys": [plate]}
 
     def _payload(self, plate: str, window: Window, track: Track, shown: dict[int, dict[str, Any]],
                  counts: Counter[str], truncated: bool) -> dict[str, Any]:
