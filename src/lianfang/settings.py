@@ -121,7 +121,8 @@ class Settings(BaseSettings):
     watch_max_days: int = Field(90, ge=1, le=366, description="Longest a watch-list entry may run before it expires.")
     watch_max_entries: int = Field(200, ge=1, description="Most active watch-list entries one user may hold.")
     watch_poll_ms: int = Field(
-        200, ge=20, le=2000, description="How often a live watch-hit stream looks for new hits, in milliseconds."
+        200, ge=20, le=2000, description="How often a server process looks for new watch hits for its live streams "
+        "(one query for all of them), in milliseconds."
     )
     watch_heartbeat_s: float = Field(
         15.0, gt=0, description="Seconds between keep-alive comments on an idle watch-hit stream."

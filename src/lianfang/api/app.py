@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 
 from lianfang import __version__
+from lianfang.api.hit_bell import HitBell
 from lianfang.api.middleware import ResponseGuard, is_api_path
 from lianfang.api.responses import OrjsonResponse
 from lianfang.api.routes import (
@@ -104,6 +105,8 @@ def create_app(platform: Platform) -> FastAPI:
     dummy_hash()  # made now, so that the first unknown user name takes as long as any other
     phonetic_key("张伟")  # pinyin's dictionaries load now (0.2 s), not during the first name search
     app.state.stopping = threading.Event()  # set when the server stops: live streams end (api/server.py)
+    # live hit streams wait on it: one look for new hits per poll interval for the whole process
+    app.state.hit_bell = HitBell(platform.watch.hits.newest_id, platform.settings.watch_poll_ms / 1000)
     app.state.ingestor = Ingestor(
         engine=platform.engine,
         standard=platform.standard,

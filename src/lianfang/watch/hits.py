@@ -101,6 +101,11 @@ class WatchHits:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.max(t.c.id)).where(t.c.owner_id == user.id)).scalar() or 0)
 
+    def newest_id(self) -> int:
+        """The newest hit's id, whoever owns it (0 when there is none): what live streams wait on."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.max(self.table.c.id))).scalar() or 0)
+
     def since(self, user: User, after_id: int, limit: int = 100) -> list[Any]:
         """The user's hits with an id above ``after_id``, oldest first (what a stream polls)."""
         t = self.table

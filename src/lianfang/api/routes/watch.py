@@ -15,7 +15,6 @@ scope ``data:read``.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
@@ -30,6 +29,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from lianfang.api.deps import MAX_ID, IdPath, PageDep, PlatformDep
+from lianfang.api.hit_bell import HitBell
 from lianfang.api.security import BackgroundReader, Principal, Reader, audit_down, now_ms
 from lianfang.audit import AuditUnavailable
 from lianfang.identity.directory import User
@@ -240,6 +240,7 @@ async def stream(
         start = await run_in_threadpool(plat.watch.hits.latest_id, who.user)
     stopping = _stopping(request)
     hits = plat.watch.hits
+    bell: HitBell = request.app.state.hit_bell
     poll = plat.settings.watch_poll_ms / 1000
     beat = plat.settings.watch_heartbeat_s
     lifetime = min(max_s or plat.settings.watch_stream_max_s, plat.settings.watch_stream_max_s)
@@ -260,11 +261,15 @@ async def stream(
         yield f"retry: 3000\n: watching after {last}\n\n".encode()
         loop = time.monotonic
         next_beat, next_check, ends = loop() + beat, loop() + STREAM_RECHECK_S, loop() + lifetime
+        rang = -1  # the newest hit id (anyone's) when this stream last read its own: -1, read at once
         while not stopping.is_set() and not await request.is_disconnected():
             if loop() >= ends:
                 yield _end("lifetime")
                 return
-            rows = await run_in_threadpool(hits.since, user, last)
+            rows: list[Any] = []
+            if bell.newest > rang:  # a hit came in somewhere since the last read: perhaps one of ours
+                rang = bell.newest
+                rows = await run_in_threadpool(hits.since, user, last)
             if rows:
                 try:
                     delivery = await run_in_threadpool(deliver, user, rows)
@@ -275,6 +280,7 @@ async def stream(
                 for item in delivery.items:
                     yield hits.sse(item)
                 next_beat = loop() + beat
+                rang = -1  # read again at once: a read returns a page of hits at most
                 continue
             if loop() >= next_check:
                 fresh = await run_in_threadpool(still_valid, plat, who, now_ms())
@@ -285,7 +291,8 @@ async def stream(
             if loop() >= next_beat:
                 yield heartbeat()
                 next_beat = loop() + beat
-            await asyncio.sleep(poll)
+            # back within a poll interval to see whether to stop; at once when the bell rings
+            await bell.wait(rang, poll)
         if stopping.is_set():
             yield _end("server_stopping")
 
