@@ -126,6 +126,17 @@ def test_failures_look_alike_and_are_audited_without_secrets(platform: Platform)
     assert reasons == ["unknown_user", "bad_password", "bad_code"]
 
 
+def test_a_name_holding_nul_is_an_unknown_user_on_every_store(platform: Platform) -> None:
+    # PostgreSQL refuses NUL in text outright: the look-up itself must not ask it (a 400 there, a 401 on SQLite)
+    add(platform)
+    with pytest.raises(SignInFailed) as info:
+        platform.auth.sign_in("bj_inv\x00zhang", "Whatever-123x", "123456", client="127.0.0.1", now_ms=T0)
+    assert info.value.reason == "unknown_user"
+    assert platform.directory.get("bj_inv_zhang\x00") is None
+    reasons = [json.loads(str(e["detail"]))["reason"] for e in audit_rows(platform)]
+    assert reasons == ["unknown_user"]
+
+
 def test_five_failures_lock_for_ten_minutes(platform: Platform) -> None:
     cred = add(platform)
     for i in range(5):

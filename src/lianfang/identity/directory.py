@@ -167,6 +167,10 @@ class Directory:
         return Credentials(username, initial, secret)
 
     def get(self, username: str) -> User | None:
+        """The user called ``username``, or None (a name holding NUL is no one's: PostgreSQL would
+        refuse to compare with it, SQLite finds no one)."""
+        if "\x00" in username:
+            return None
         with read_only(self.engine) as conn:
             row = conn.execute(select(self.users).where(self.users.c.username == username)).first()
         return user_of(row) if row is not None else None
