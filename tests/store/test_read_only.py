@@ -114,3 +114,27 @@ def test_a_raw_read_finds_a_row_and_leaves_the_pool_transactional(platform: Plat
         conn.execute(text("INSERT INTO probe (x, label) VALUES (9, 'x')"))
         raise RuntimeError("the write fails half-way")
     assert read.first({"x": 9}) is None
+
+
+def test_a_raw_read_with_a_limit_gives_rows_read_like_sqlalchemy_rows(platform: Platform) -> None:
+    from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, String, Table, bindparam, insert
+
+    from lianfang.store.engine import RawRead
+
+    engine = platform.engine
+    table = Table("probe_rows", MetaData(), Column("id", BigInteger, primary_key=True), Column("label", String(8)),
+                  Column("blob", LargeBinary))
+    table.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(table), [{"id": i, "label": f"第{i}", "blob": bytes([i])} for i in range(1, 6)])
+    # SQLite writes a bound LIMIT as "LIMIT ? OFFSET ?": the offset is the statement's own value
+    stmt = select(table).where(table.c.id >= bindparam("low")).order_by(table.c.id).limit(bindparam("limit"))
+    read = RawRead(engine, stmt)
+    rows = read.rows({"low": 2, "limit": 3})
+    with engine.connect() as conn:
+        expected = conn.execute(stmt, {"low": 2, "limit": 3}).all()
+    assert [r.id for r in rows] == [2, 3, 4]
+    assert [dict(r._mapping) for r in rows] == [dict(e._mapping) for e in expected]
+    assert bytes(rows[0].blob) == b"\x02" and rows[0].label == "第2"
+    with pytest.raises(AttributeError):
+        _ = rows[0].missing

@@ -134,6 +134,21 @@ def read_only(engine: Engine) -> Connection:
     return conn
 
 
+class RawRow:
+    """A row :class:`RawRead` fetched, read as an SQLAlchemy row is: ``row._mapping[name]`` or ``row.name``."""
+
+    __slots__ = ("_mapping",)
+
+    def __init__(self, mapping: dict[str, Any]):
+        self._mapping = mapping
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._mapping[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 class RawRead:
     """A read compiled once for the engine's dialect and run on a pooled DBAPI connection, without
     SQLAlchemy's per-statement work (building the statement, its cache key, the result's processing).
@@ -150,6 +165,8 @@ class RawRead:
         self.sql = str(compiled)
         self.order: tuple[str, ...] | None = tuple(compiled.positiontup) if compiled.positiontup else None
         self.autocommit = engine.dialect.name == "postgresql"
+        # values the statement carries itself (SQLite writes a LIMIT as ``LIMIT ? OFFSET ?``, the offset 0)
+        self.fixed = {k: v for k, v in compiled.params.items() if v is not None}
 
     def first(self, params: dict[str, Any]) -> dict[str, Any] | None:
         """The first row as a dict by column label, or None."""
@@ -161,7 +178,14 @@ class RawRead:
         names, rows = self._run(params, many=True)
         return [dict(zip(names, row, strict=True)) for row in rows]
 
+    def rows(self, params: dict[str, Any]) -> list[RawRow]:
+        """Every row, each readable as an SQLAlchemy row is (``row._mapping[name]``, ``row.name``)."""
+        names, rows = self._run(params, many=True)
+        return [RawRow(dict(zip(names, row, strict=True))) for row in rows]
+
     def _run(self, params: dict[str, Any], *, many: bool) -> tuple[list[str], list[Any]]:
+        if self.fixed:
+            params = {**self.fixed, **params}
         args: Any = [params[name] for name in self.order] if self.order is not None else params
         conn = self.engine.raw_connection()
         try:

@@ -36,7 +36,7 @@ from lianfang.policy.decision import Effect, Purpose, RecordRef, ScopeKind, effe
 from lianfang.standard.levels import Level
 from lianfang.standard.types import VALUE_TYPES, Context, InvalidValue
 from lianfang.store.codec import from_epoch_ms
-from lianfang.store.engine import read_only
+from lianfang.store.engine import RawRead, read_only
 from lianfang.track.build import CloneRule, Point, Track, build_track
 from lianfang.track.window import Window, check_window
 
@@ -121,6 +121,7 @@ class Trajectories:
         self._track = (select(*shown).where(sg.c.plate_no == bindparam("plate"), sg.c.passed_at >= bindparam("since"),
                                         sg.c.passed_at <= bindparam("until"))
                        .order_by(sg.c.passed_at, sg.c.id).limit(bindparam("limit")))
+        self._track_read = RawRead(engine, self._track)  # every trajectory asks it: the driver's rows as they come
         self._places = select(d).where(d.c.device_id.in_(bindparam("ids", expanding=True))).order_by(d.c.id)
 
     # -- entry points ---------------------------------------------------------------------
@@ -225,18 +226,20 @@ class Trajectories:
 
     def plate_track(self, reading: Reading, plate: str, window: Window) -> PlateTrack:
         """Read, project and join one plate's sightings (no audit: the caller records what it returns)."""
-        with read_only(self.engine) as conn:
-            rows = conn.execute(self._track, {"plate": plate, "since": window.since_ms, "until": window.until_ms,
-                                              "limit": self.max_points + 1}).all()
-            truncated = len(rows) > self.max_points
-            rows = rows[: self.max_points]
-            views = [(row, self._project_sighting(reading, row)) for row in rows]
-            wanted = {str(v.values["device_id"]) for _, v in views if v.effect is Effect.ALLOW
-                      and v.values.get("device_id")}
-            places = self._devices(conn, reading, wanted)
+        rows = self._track_read.rows({"plate": plate, "since": window.since_ms, "until": window.until_ms,
+                                      "limit": self.max_points + 1})
+        truncated = len(rows) > self.max_points
+        rows = rows[: self.max_points]
+        views = [(row, self._project_sighting(reading, row)) for row in rows]
+        wanted = {str(v.values["device_id"]) for _, v in views
+                  if v.effect is Effect.ALLOW and v.values.get("device_id")}
+        places: dict[str, dict[str, Any]] = {}
+        if wanted:  # only readable points are placed: a track of masked points asks nothing more
+            with read_only(self.engine) as conn:
+                places = self._devices(conn, reading, wanted)
         return self._assemble(plate, window, views, places, truncated)
 
-    def _project_sighting(self, reading: Reading, row: Row[Any]) -> RecordView:
+    def _project_sighting(self, reading: Reading, row: Any) -> RecordView:
         """The sighting as the reader may see it. Only readable points use field values, so the
         fields of a masked or denied one are not decided (the record-level decision is the projector's)."""
         ref = self.projector.ref(self._sighting, row, reading)
@@ -260,7 +263,7 @@ class Trajectories:
                     out.pop(str(row.device_id), None)
         return out
 
-    def _assemble(self, plate: str, window: Window, views: Sequence[tuple[Row[Any], RecordView]],
+    def _assemble(self, plate: str, window: Window, views: Sequence[tuple[Any, RecordView]],
                   places: dict[str, dict[str, Any]], truncated: bool) -> PlateTrack:
         pt = PlateTrack(plate, window, {})
         counts: Counter[str] = Counter({"allow": 0, "mask": 0, "deny": 0})
