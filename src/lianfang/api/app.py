@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi.telemetry import TelemetryConfig
 from sqlalchemy.exc import DataError
 
 from lianfang import __version__
@@ -92,6 +93,13 @@ async def _unstorable_value(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", status=400, title=t["err_invalid"], message=t["err_unstorable"])
 
 
+#: FastAPI's OpenTelemetry hooks, all off whatever the environment says: spans would carry routes with
+#: plates in them, and its exception logs carry messages and tracebacks that may quote what a request
+#: held. Nothing of a request leaves the platform except through its own audit trail and access log.
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False,
+                                 "auto_configure": False}
+
+
 def create_app(platform: Platform) -> FastAPI:
     app = FastAPI(
         title="lianfang 联防 API",
@@ -100,6 +108,7 @@ def create_app(platform: Platform) -> FastAPI:
         docs_url=None,  # served below from vendored assets: the default pulls Swagger UI from a CDN
         redoc_url=None,
         default_response_class=OrjsonResponse,
+        telemetry=NO_TELEMETRY,
     )
     app.state.platform = platform
     dummy_hash()  # made now, so that the first unknown user name takes as long as any other
