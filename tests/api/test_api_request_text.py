@@ -6,6 +6,7 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from lianfang.api.app import create_app
 from lianfang.platform import Platform
@@ -95,11 +96,29 @@ def test_a_nul_character_in_the_path_or_query_is_a_400(client: TestClient, url: 
     assert res.headers["X-Content-Type-Options"] == "nosniff" and res.headers["Cache-Control"] == "no-store"
 
 
-def test_a_nul_character_in_a_json_body_is_a_400_on_every_store(platform: Platform) -> None:
-    """A sign-in whose user name holds NUL: PostgreSQL refuses the look-up as data (a 500 before); SQLite
-    finds no such user. Either way the caller learns only that the request was wrong, or not signed in."""
+def test_a_sign_in_whose_name_holds_nul_is_a_401_on_every_store(platform: Platform) -> None:
+    """No user name holds NUL: the caller is not signed in, on SQLite and on PostgreSQL (which refuses NUL
+    in text outright: the look-up itself was a 500, then a 400, before the name was checked first)."""
     c = TestClient(create_app(platform), base_url="https://testserver", raise_server_exceptions=False)
     res = c.post("/api/v1/auth/sign-in", json={"username": "w\u0000x", "password": "p", "code": "000000"})
-    assert res.status_code in (400, 401), res.text
+    assert res.status_code == 401, res.text
+
+
+def test_text_the_store_refuses_is_a_400_that_does_not_repeat_it(platform: Platform) -> None:
+    """Text PostgreSQL cannot hold (NUL) reaching a statement: the driver's DataError is a 400 saying the value
+    cannot be stored (a 500 before), the text not repeated. Names, case numbers and the audit trail refuse NUL
+    before any statement; this is the net under whatever path does not."""
+    app = create_app(platform)
+
+    @app.post("/api/v1/probe-text")
+    def probe(body: dict[str, str]) -> dict[str, str]:
+        with platform.engine.connect() as conn:
+            return {"echo": str(conn.execute(text("SELECT :v"), {"v": body["v"]}).scalar())}
+
+    c = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)
+    res = c.post("/api/v1/probe-text", json={"v": "追查\u0000XQ7"})
     if platform.engine.dialect.name == "postgresql":
         assert res.status_code == 400 and "cannot be stored" in res.json()["detail"]
+        assert "XQ7" not in res.text
+    else:
+        assert res.status_code == 200  # SQLite keeps NUL in text

@@ -18,7 +18,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 import pytest
+from fastapi import Form
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from lianfang.api.app import create_app
 from lianfang.identity.totp import code_at
@@ -181,13 +183,22 @@ def test_invalid_form_fields_get_an_error_page_naming_them(province: Platform) -
     res = inv.post("/search", {"q": "赣A" + "7" * 100, **STORY})
     assert res.status_code == 422 and res.headers["content-type"].startswith("text/html")
     assert "以下内容不符合要求" in res.text and "q" in res.text and "7" * 100 not in res.text
-    client = TestClient(create_app(province), base_url="https://testserver", follow_redirects=False)
+    app = create_app(province)
+
+    @app.post("/probe-text")
+    def probe(v: str = Form("")) -> dict[str, str]:  # a page path whose value reaches a statement as it came
+        with province.engine.connect() as conn:
+            return {"echo": str(conn.execute(text("SELECT :v"), {"v": v}).scalar())}
+
+    client = TestClient(app, base_url="https://testserver", follow_redirects=False)
     token = form_token(client.get("/sign-in").text)
     res = client.post("/sign-in", data={"username": "w\x00x", "password": PASSWORD, "code": "000000",
                                         "csrf_token": token})
-    assert res.status_code < 500
+    assert res.status_code < 500 and "lf_session" not in res.headers.get("set-cookie", "")  # no one's name
+    res = client.post("/probe-text", data={"v": "追查\x00XQ7"})
     if province.engine.dialect.name == "postgresql":
-        assert res.status_code == 400 and "不能保存" in res.text
+        assert res.status_code == 400 and "不能保存" in res.text and "XQ7" not in res.text
+        assert res.headers["content-type"].startswith("text/html")
 
 
 def test_paging_a_category_posts_the_query_again(province: Platform) -> None:
