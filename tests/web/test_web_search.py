@@ -201,6 +201,17 @@ def test_invalid_form_fields_get_an_error_page_naming_them(province: Platform) -
         assert res.headers["content-type"].startswith("text/html")
 
 
+@pytest.mark.parametrize("url", ["/search?q=%E8%B5%A3A%0012345", "/vehicle/%E8%B5%A3A%00"])
+def test_a_page_url_holding_nul_gets_the_error_page(province: Platform, url: str) -> None:
+    client = TestClient(create_app(province), base_url="https://testserver", follow_redirects=False)
+    res = client.get(url)
+    assert res.status_code == 400 and res.headers["content-type"].startswith("text/html")
+    assert "网址中含有 NUL 字符" in res.text and "12345" not in res.text
+    assert res.headers["X-Frame-Options"] == "DENY" and res.headers["Cache-Control"] == "no-store"
+    client.cookies.set("lf_lang", "en")
+    assert "The address holds a NUL character" in client.get(url).text
+
+
 def test_paging_a_category_posts_the_query_again(province: Platform) -> None:
     inv = sign_in(province, ["investigator"], "360102")
     first = inv.post("/search", {"q": PLATE, **STORY, "category": "sighting", "page": "1"})

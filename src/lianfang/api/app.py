@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.telemetry import TelemetryConfig
 from sqlalchemy.exc import DataError
+from starlette.types import Scope
 
 from lianfang import __version__
 from lianfang.api.hit_bell import HitBell
@@ -79,6 +80,13 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
         {"detail": [{"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in errors]},
         status_code=422,
     )
+
+
+def _nul_page(scope: Scope) -> Response:
+    """The error page for a page's URL holding NUL (``scope``: the request's, without its path and query)."""
+    request = Request(scope)
+    t = texts(lang_for(request))
+    return render(request, "error.html", status=400, title=t["err_invalid"], message=t["err_nul_url"])
 
 
 async def _unstorable_value(request: Request, exc: Exception) -> Response:
@@ -159,5 +167,5 @@ def create_app(platform: Platform) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=Path(web_routes.__file__).with_name("static")), name="static")
 
-    app.add_middleware(ResponseGuard)  # security headers and the access log, on every answer
+    app.add_middleware(ResponseGuard, nul_page=_nul_page)  # security headers and the access log, on every answer
     return app

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -49,8 +50,9 @@ class ResponseGuard:
     only, when the answer starts (a stream is logged as it opens, not when it ends).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, nul_page: Callable[[Scope], Response] | None = None) -> None:
         self.app = app
+        self.nul_page = nul_page  # the answer to a page's URL holding NUL (default: plain text)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,7 +61,7 @@ class ResponseGuard:
         started = time.perf_counter()
         path = scope["path"]
         if "\x00" in path or b"%00" in scope["query_string"]:
-            await _refuse_nul(scope, receive, send, path)
+            await _refuse_nul(scope, receive, send, path, self.nul_page)
             _access.info("%s %s %d %.1fms", scope["method"], "(a path holding NUL)" if "\x00" in path else path,
                          400, (time.perf_counter() - started) * 1000)
             return
@@ -76,12 +78,19 @@ class ResponseGuard:
         await self.app(scope, receive, guarded)
 
 
-async def _refuse_nul(scope: Scope, receive: Receive, send: Send, path: str) -> None:
+async def _refuse_nul(scope: Scope, receive: Receive, send: Send, path: str,
+                      nul_page: Callable[[Scope], Response] | None) -> None:
     """400 for a NUL character in the path or the query: no text field stores one (PostgreSQL refuses it
-    outright: a 500 before this), and no legitimate value holds one."""
+    outright: a 500 before this), and no legitimate value holds one. A page's URL gets ``nul_page``'s
+    answer (the error page, in the user's language), handed a scope without the path and query."""
     message = "请求中含有 NUL 字符 the request's path or query holds a NUL character"
-    response: Response = (JSONResponse({"detail": message}, status_code=400) if is_api_path(path)
-                          else PlainTextResponse(message, status_code=400))
+    response: Response
+    if is_api_path(path):
+        response = JSONResponse({"detail": message}, status_code=400)
+    elif nul_page is not None:
+        response = nul_page({**scope, "path": "/", "raw_path": b"/", "query_string": b""})
+    else:
+        response = PlainTextResponse(message, status_code=400)
     for name, value in security_headers(path):
         response.headers.setdefault(name, value)
     await response(scope, receive, send)

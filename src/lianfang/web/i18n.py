@@ -68,6 +68,8 @@ _TEXTS: dict[str, dict[str, str]] = {
                        "en": "The request holds a character that cannot be stored (NUL, say); "
                              "the operation was refused."},
     "err_fields": {"zh": "以下内容不符合要求：", "en": "These entries are not valid:"},
+    "err_nul_url": {"zh": "网址中含有 NUL 字符，请求已拒绝。",
+                    "en": "The address holds a NUL character; the request was refused."},
     "err_unrecordable": {"zh": "请求中含有审计日志不能记录的内容（如身份证号、手机号），操作已拒绝。"
                                "请检查案件编号和用途说明。",
                          "en": "The request holds something the audit trail may not record (a citizen ID or mobile "
