@@ -76,8 +76,9 @@ class HitBell:
                     if rung is not None:
                         rung.set()
                 await asyncio.sleep(self.interval_s)
-        finally:
-            self._task = None  # no await between the last check of waiters and this: a new waiter restarts it
+        finally:  # no await between the last check of waiters and this: a new waiter starts it again
+            if self._task is asyncio.current_task():
+                self._task = None
 
 
 __all__ = ["HitBell"]
