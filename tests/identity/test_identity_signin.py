@@ -127,7 +127,7 @@ def test_failures_look_alike_and_are_audited_without_secrets(platform: Platform)
 
 
 def test_a_name_holding_nul_is_an_unknown_user_on_every_store(platform: Platform) -> None:
-    # PostgreSQL refuses NUL in text outright: the look-up itself must not ask it (a 400 there, a 401 on SQLite)
+    # PostgreSQL refuses NUL in text outright, so the look-up must not ask it (that was a 400 there, a 401 on SQLite)
     add(platform)
     with pytest.raises(SignInFailed) as info:
         platform.auth.sign_in("bj_inv\x00zhang", "Whatever-123x", "123456", client="127.0.0.1", now_ms=T0)
