@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -40,3 +44,24 @@ def signer(platform: Platform) -> SignIn:
         return sign_in(client, platform, username, roles, unit, **kw)
 
     return do
+
+
+FreshProcess = Callable[..., dict[str, object]]
+
+
+@pytest.fixture
+def fresh_process(platform: Platform) -> FreshProcess:
+    """Runs ``python -c code *args`` on the platform's store and key, ``env`` added to the environment;
+    answers the JSON object its last line prints. For what is process-wide (the collector, a global
+    tracer) and must not touch the test process."""
+
+    def run(code: str, *args: str, env: dict[str, str] | None = None) -> dict[str, object]:
+        s = platform.settings
+        full = {**os.environ, "LIANFANG_VAR_DIR": str(s.var_dir), "LIANFANG_DATABASE_URL": s.resolved_database_url(),
+                "LIANFANG_KEY_FILE": str(s.resolved_key_file()), **(env or {})}
+        out = subprocess.run([sys.executable, "-c", code, *args], env=full, capture_output=True, text=True,
+                             timeout=120, check=True)
+        seen: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+        return seen
+
+    return run

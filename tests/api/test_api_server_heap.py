@@ -6,13 +6,11 @@ process must keep its collector as it was.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
+from collections.abc import Callable
+from typing import Any
 
-from lianfang.platform import Platform
+FreshProcess = Callable[..., dict[str, object]]  # the fixture in tests/api/conftest.py
 
 _SERVE = textwrap.dedent("""
     import asyncio, gc, json, sys, threading, time
@@ -39,18 +37,8 @@ _SERVE = textwrap.dedent("""
 """)
 
 
-def _serve(platform: Platform, mode: str) -> dict[str, int]:
-    s = platform.settings
-    env = {**os.environ, "LIANFANG_VAR_DIR": str(s.var_dir), "LIANFANG_DATABASE_URL": s.resolved_database_url(),
-           "LIANFANG_KEY_FILE": str(s.resolved_key_file())}
-    out = subprocess.run([sys.executable, "-c", _SERVE, mode], env=env, capture_output=True, text=True, timeout=120,
-                         check=True)
-    seen: dict[str, int] = json.loads(out.stdout.strip().splitlines()[-1])
-    return seen
-
-
-def test_a_settled_server_leaves_the_collector_only_what_came_after_start_up(platform: Platform) -> None:
-    settled = _serve(platform, "settle")
+def test_a_settled_server_leaves_the_collector_only_what_came_after_start_up(fresh_process: FreshProcess) -> None:
+    settled: dict[str, Any] = fresh_process(_SERVE, "settle")
     assert settled["started"]
     # the start-up heap (standard, policy, pinyin dictionaries, the frameworks' models) is out of sight …
     assert settled["frozen"] > 100_000
@@ -58,8 +46,8 @@ def test_a_settled_server_leaves_the_collector_only_what_came_after_start_up(pla
     assert settled["tracked"] < settled["frozen"] // 10
 
 
-def test_a_server_in_someone_elses_process_leaves_its_collector_alone(platform: Platform) -> None:
-    plain = _serve(platform, "plain")
+def test_a_server_in_someone_elses_process_leaves_its_collector_alone(fresh_process: FreshProcess) -> None:
+    plain: dict[str, Any] = fresh_process(_SERVE, "plain")
     assert plain["started"]
     assert plain["frozen"] == 0
     assert plain["tracked"] > 100_000

@@ -6,13 +6,10 @@ In a process of its own: a global tracer provider can be set once per process.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
+from collections.abc import Callable
 
-from lianfang.platform import Platform
+FreshProcess = Callable[..., dict[str, object]]  # the fixture in tests/api/conftest.py
 
 _PROBE = textwrap.dedent("""
     import json, sys
@@ -51,25 +48,16 @@ _PROBE = textwrap.dedent("""
         status = client.get("/health").status_code
     print(json.dumps({"status": status, "spans": started}))
 """)
+_AUTO = {"FASTAPI_OTEL_AUTO_CONFIGURE": "true"}  # FastAPI would add exporters from the environment
 
 
-def _probe(platform: Platform, mode: str) -> dict[str, object]:
-    s = platform.settings
-    env = {**os.environ, "LIANFANG_VAR_DIR": str(s.var_dir), "LIANFANG_DATABASE_URL": s.resolved_database_url(),
-           "LIANFANG_KEY_FILE": str(s.resolved_key_file()), "FASTAPI_OTEL_AUTO_CONFIGURE": "true"}
-    out = subprocess.run([sys.executable, "-c", _PROBE, mode], env=env, capture_output=True, text=True, timeout=120,
-                         check=True)
-    seen: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
-    return seen
-
-
-def test_fastapi_would_trace_a_request_by_default(platform: Platform) -> None:
-    seen = _probe(platform, "bare")
+def test_fastapi_would_trace_a_request_by_default(fresh_process: FreshProcess) -> None:
+    seen = fresh_process(_PROBE, "bare", env=_AUTO)
     assert seen["status"] == 200
     assert seen["spans"]  # the probe works: an app left as FastAPI makes it reports requests
 
 
-def test_the_platform_reports_no_request_to_a_tracer(platform: Platform) -> None:
-    seen = _probe(platform, "lianfang")
+def test_the_platform_reports_no_request_to_a_tracer(fresh_process: FreshProcess) -> None:
+    seen = fresh_process(_PROBE, "lianfang", env=_AUTO)
     assert seen["status"] == 200
     assert seen["spans"] == []

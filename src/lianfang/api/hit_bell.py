@@ -32,7 +32,6 @@ class HitBell:
         self._read_newest = newest
         self.interval_s = interval_s
         self.newest = 0  # the newest hit id the bell has seen (0 before its first look)
-        self.polls = 0  # looks so far (for the tests and the curious)
         self._waiters = 0
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -69,7 +68,6 @@ class HitBell:
                 except Exception as exc:  # the database away for a moment: streams wait on, the next look retries
                     log.warning("looking for new watch-list hits failed (%s); trying again", exc.__class__.__name__)
                     newest = self.newest
-                self.polls += 1
                 if newest > self.newest:
                     self.newest = newest
                     rung, self._rung = self._rung, asyncio.Event()
