@@ -71,16 +71,16 @@ def test_duplicates_across_chunks_are_found_by_the_writer(
     assert len(notes) == 60 and all(rid is not None for rid, _ in notes)
 
 
-def failing_at(call: int, real: Callable[..., None]) -> Callable[..., None]:
+def failing_at(call: int, real: Callable[..., int]) -> Callable[..., int]:
     """``bulk_insert`` that raises on its ``call``-th call and stores as usual otherwise."""
     calls = 0
 
-    def failing(*args: object) -> None:
+    def failing(*args: object, **kwargs: object) -> int:
         nonlocal calls
         calls += 1
         if calls == call:
             raise RuntimeError("disk on fire")
-        real(*args)
+        return real(*args, **kwargs)
 
     return failing
 
@@ -123,3 +123,50 @@ def test_a_failure_inside_a_multi_chunk_transaction_leaves_an_exact_checkpoint(
     assert again.total("accepted") == 100 and again.total("duplicates") == 0
     with ingestor.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 100
+
+
+def test_duplicates_of_stored_records_name_their_originals(ingestor: Ingestor, tmp_path: Path) -> None:
+    """A chunk holding records stored by an earlier file (one of them twice) stores only the new ones."""
+    first = sighting_csv(tmp_path / "kk_a.csv", 30)
+    header, *lines = first.read_text(encoding="utf-8").splitlines()
+    fresh = sighting_csv(tmp_path / "new.csv", 5, start=100).read_text(encoding="utf-8").splitlines()[1:]
+    second = tmp_path / "kk_b.csv"
+    second.write_text("\n".join([header, *lines[10:20], lines[12], *fresh]) + "\n", encoding="utf-8")
+    ingestor.ingest([first])
+    f = ingestor.ingest([second]).files[0]
+    assert (f.read, f.accepted, f.duplicates, f.quarantined) == (16, 5, 11, 0)
+    table, dup = ingestor.table("rec_sighting"), ingestor.table("ingest_duplicate")
+    with ingestor.engine.connect() as conn:
+        originals = dict(conn.execute(select(table.c.position, table.c.id).where(table.c.file_id == 1)).all())
+        notes = conn.execute(select(dup.c.position, dup.c.original_id, dup.c.exact).order_by(dup.c.position)).all()
+        new_positions = conn.execute(select(table.c.position).where(table.c.file_id == 2)).scalars().all()
+    # lines[k] is record k + 1 of the first file; the second file's records 1-10 are lines[10:20], 11 is lines[12]
+    assert [tuple(n) for n in notes] == [(p, originals[p + 10], 1) for p in range(1, 11)] + [(11, originals[13], 1)]
+    assert sorted(new_positions) == [12, 13, 14, 15, 16]
+
+
+def test_a_record_the_database_refuses_fails_its_chunk(
+    ingestor: Ingestor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row breaking a constraint other than the dedup key is never skipped silently."""
+    from lianfang.ingest.chunks import ChunkBuilder
+
+    real_build = ChunkBuilder.build
+    classification = len(ingestor.codec("sighting").columns) + 1  # after dedup_key (LINEAGE_COLUMNS)
+
+    def build(self: ChunkBuilder, chunk: list, done_bytes: int) -> writer_mod.ChunkJob:  # type: ignore[type-arg]
+        job = real_build(self, chunk, done_bytes)
+        bad = list(job.rows[3])
+        bad[classification] = None  # NOT NULL
+        job.rows[3] = tuple(bad)
+        return job
+
+    monkeypatch.setattr(ChunkBuilder, "build", build)
+    # SQLite inserts a chunk first and skips what breaks a constraint (then finds the gap)
+    said = "refused 1 record" if ingestor.engine.dialect.name == "sqlite" else "not-null"
+    with pytest.raises(Exception, match=said):
+        ingestor.ingest([sighting_csv(tmp_path / "kk_z.csv", 20)])
+    table, files = ingestor.table("rec_sighting"), ingestor.table("ingest_file")
+    with ingestor.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 0
+        assert conn.execute(select(files.c.checkpoint, files.c.accepted)).one() == (0, 0)

@@ -20,7 +20,7 @@ import itertools
 import sqlite3
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal, overload
 
 from sqlalchemy import Connection, Dialect
 
@@ -53,16 +53,28 @@ def batch_sizes(total: int, per: int) -> list[int]:
 
 @lru_cache(maxsize=256)
 def _statement(
-    dialect_name: str, paramstyle: str, table: str, columns: tuple[str, ...], quote: Any, rows: int = 1
+    dialect_name: str,
+    paramstyle: str,
+    table: str,
+    columns: tuple[str, ...],
+    quote: Any,
+    rows: int = 1,
+    or_ignore: bool = False,
 ) -> str:
     mark = "?" if paramstyle == "qmark" else "%s"
     cols = ", ".join(quote(c) for c in columns)
     one = f"({', '.join([mark] * len(columns))})"
-    return f"INSERT INTO {quote(table)} ({cols}) VALUES {', '.join([one] * rows)}"
+    verb = "INSERT OR IGNORE" if or_ignore else "INSERT"
+    return f"{verb} INTO {quote(table)} ({cols}) VALUES {', '.join([one] * rows)}"
 
 
-def insert_statement(dialect: Dialect, table: str, columns: tuple[str, ...], rows: int = 1) -> str:
-    return _statement(dialect.name, dialect.paramstyle, table, columns, dialect.identifier_preparer.quote, rows)
+def insert_statement(
+    dialect: Dialect, table: str, columns: tuple[str, ...], rows: int = 1, *, or_ignore: bool = False
+) -> str:
+    """``or_ignore``: SQLite's ``INSERT OR IGNORE`` (a row breaking a constraint is skipped)."""
+    return _statement(
+        dialect.name, dialect.paramstyle, table, columns, dialect.identifier_preparer.quote, rows, or_ignore
+    )
 
 
 def sqlite_variable_limit(conn: Connection) -> int:
@@ -88,29 +100,59 @@ def _pg_copy(conn: Connection, table: str, columns: tuple[str, ...], rows: Seque
 
 
 def bulk_insert(
-    conn: Connection, table: str, columns: tuple[str, ...], rows: Sequence[Sequence[Any]], *, copy: bool = False
-) -> None:
-    """Insert ready rows. ``copy``: on PostgreSQL use COPY (much faster for many small rows)."""
+    conn: Connection,
+    table: str,
+    columns: tuple[str, ...],
+    rows: Sequence[Sequence[Any]],
+    *,
+    copy: bool = False,
+    or_ignore: bool = False,
+) -> int:
+    """Insert ready rows; answers how many went in.
+
+    ``copy``: on PostgreSQL use COPY (much faster for many small rows). ``or_ignore``
+    (SQLite only): skip the rows that break a constraint (a dedup key already stored)
+    instead of failing; the answer then counts only the rows inserted.
+    """
     if not rows:
-        return
+        return 0
     dialect = conn.dialect
+    if or_ignore and dialect.name != "sqlite":
+        raise ValueError("bulk_insert(or_ignore=True) is for SQLite only")
     if dialect.name == "postgresql" and copy:
         _pg_copy(conn, table, columns, rows)
-        return
+        return len(rows)
     if dialect.name != "sqlite":
         conn.exec_driver_sql(insert_statement(dialect, table, columns), list(map(tuple, rows)))
-        return
+        return len(rows)
     per = max(1, min(SQLITE_ROWS_PER_STATEMENT, sqlite_variable_limit(conn) // len(columns)))
     chain = itertools.chain.from_iterable
-    i = 0
+    i = inserted = 0
     for size in batch_sizes(len(rows), per):
         batch = rows[i : i + size]
         i += size
-        conn.exec_driver_sql(insert_statement(dialect, table, columns, size), tuple(chain(batch)))
+        sql = insert_statement(dialect, table, columns, size, or_ignore=or_ignore)
+        inserted += conn.exec_driver_sql(sql, tuple(chain(batch))).rowcount
+    return inserted
 
 
-def select_existing_keys(conn: Connection, table: str, keys: Sequence[bytes]) -> dict[bytes, tuple[int, bytes]]:
-    """``dedup_key -> (id, raw_hash)`` of the stored records among ``keys``.
+@overload
+def select_existing_keys(
+    conn: Connection, table: str, keys: Sequence[bytes], *, lineage: Literal[False] = False
+) -> dict[bytes, tuple[int, bytes]]: ...
+
+
+@overload
+def select_existing_keys(
+    conn: Connection, table: str, keys: Sequence[bytes], *, lineage: Literal[True]
+) -> dict[bytes, tuple[int, bytes, int, int]]: ...
+
+
+def select_existing_keys(
+    conn: Connection, table: str, keys: Sequence[bytes], *, lineage: bool = False
+) -> dict[bytes, tuple[int, bytes]] | dict[bytes, tuple[int, bytes, int, int]]:
+    """``dedup_key -> (id, raw_hash)`` of the stored records among ``keys``
+    (``lineage``: ``(id, raw_hash, file_id, position)``).
 
     Few, large ``IN`` lists: every statement is a GIL round trip for the writer thread.
     """
@@ -118,13 +160,17 @@ def select_existing_keys(conn: Connection, table: str, keys: Sequence[bytes]) ->
     quote = dialect.identifier_preparer.quote
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     per = min(sqlite_variable_limit(conn), 20_000) if dialect.name == "sqlite" else 20_000
-    found: dict[bytes, tuple[int, bytes]] = {}
-    head = f"SELECT id, dedup_key, raw_hash FROM {quote(table)} WHERE dedup_key IN "
+    found: dict[bytes, Any] = {}
+    extra = ", file_id, position" if lineage else ""
+    head = f"SELECT id, dedup_key, raw_hash{extra} FROM {quote(table)} WHERE dedup_key IN "
     i = 0
     for size in batch_sizes(len(keys), per):
         part = keys[i : i + size]
         i += size
         sql = head + "(" + ", ".join([mark] * size) + ")"
-        for rid, key, raw_hash in conn.exec_driver_sql(sql, tuple(part)):
-            found[bytes(key)] = (int(rid), bytes(raw_hash))
+        for row in conn.exec_driver_sql(sql, tuple(part)):
+            rid, key, raw_hash = row[:3]
+            found[bytes(key)] = (
+                (int(rid), bytes(raw_hash), row[3], row[4]) if lineage else (int(rid), bytes(raw_hash))
+            )
     return found
