@@ -40,11 +40,11 @@ from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from sqlalchemy import Connection, Engine, MetaData, Table, and_, bindparam, delete, func, insert, select, update
 
 from lianfang.audit.event import AuditEvent
 from lianfang.store.engine import read_only
+from lianfang.yamltext import load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def load_alarm_config(path: Path | None = None) -> AlarmConfig:
         text = resources.files("lianfang.audit").joinpath("alarms.yaml").read_text(encoding="utf-8")
     else:
         text = path.read_text(encoding="utf-8")
-    return parse_alarm_config(yaml.safe_load(text))
+    return parse_alarm_config(load_yaml(text))
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ def ingest(
     migrated(plat)
     try:
         chosen = load_mapping(mapping, plat.standard) if mapping else None
-        mappings = plat.mappings
+        mappings = [] if chosen else plat.mappings  # --mapping: no file is matched against the others
     except MappingError as exc:
         fail(str(exc))
     for p in paths:

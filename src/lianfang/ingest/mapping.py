@@ -20,6 +20,7 @@ import yaml
 
 from lianfang.ingest.readers.base import ReaderSpec
 from lianfang.standard import Standard
+from lianfang.yamltext import load_yaml
 
 _SOURCE_KEYS = {
     "format",
@@ -199,7 +200,7 @@ def parse_mapping(raw: Any, standard: Standard, *, origin: str = "", text: str =
 def load_mapping(path: Path, standard: Standard) -> Mapping:
     try:
         text = path.read_text(encoding="utf-8")
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise MappingError(f"{path.name}: cannot read mapping ({exc.__class__.__name__})") from None
     return parse_mapping(raw, standard, origin=str(path), text=text)

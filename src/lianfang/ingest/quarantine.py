@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import func, insert, select, update
 
 from lianfang.crypto import sm3_digest
@@ -26,6 +25,7 @@ from lianfang.ingest.transform import Transformer
 from lianfang.policy.masking import mask_value
 from lianfang.store.mapping_registry import register_mapping, stored_mapping_text
 from lianfang.store.schema import record_table_name
+from lianfang.yamltext import load_yaml
 
 
 @dataclass
@@ -129,7 +129,7 @@ def _feed(ing: Ingestor, mapping_id: str, category: str, file_name: str) -> tupl
     if not candidates:
         text = stored_mapping_text(ing.engine, ing.table("source_mapping"), mapping_id)
         if text is not None:
-            candidates = [parse_mapping(yaml.safe_load(text), ing.standard, origin="registry", text=text)]
+            candidates = [parse_mapping(load_yaml(text), ing.standard, origin="registry", text=text)]
     for m in candidates:
         feeds = [fd for fd in m.feeds if fd.category == category]
         named = [fd for fd in feeds if fd.matches(Path(file_name))]

@@ -21,6 +21,7 @@ import yaml
 from lianfang.policy.masking import MaskRules
 from lianfang.policy.roles import Role
 from lianfang.standard.levels import Level, parse_level
+from lianfang.yamltext import load_yaml
 
 #: ``None`` stands for "none": below every level.
 Reach = Level | None
@@ -248,7 +249,7 @@ def load_policy(path: Path | None = None) -> PolicyConfig:
     else:
         text = path.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)
     except yaml.YAMLError as exc:
         raise PolicyError(f"policy: not valid YAML ({exc})") from None
     return parse_policy(raw)

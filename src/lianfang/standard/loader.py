@@ -7,11 +7,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from lianfang.standard.levels import Level, parse_level
 from lianfang.standard.model import Category, CodeTable, Field, Label, Standard
 from lianfang.standard.types import VALUE_TYPES
+from lianfang.yamltext import load_yaml
 
 
 class StandardError(ValueError):
@@ -130,13 +129,13 @@ def load_standard() -> Standard:
         if item.name.endswith(".yaml"):
             text = item.read_text(encoding="utf-8")
             digest.update(text.encode())
-            table = _code_table(yaml.safe_load(text))
+            table = _code_table(load_yaml(text))
             tables[table.name] = table
     categories: dict[str, Category] = {}
     for item in sorted(root.joinpath("categories").iterdir(), key=lambda p: p.name):
         if item.name.endswith(".yaml"):
             text = item.read_text(encoding="utf-8")
             digest.update(text.encode())
-            category = _category(yaml.safe_load(text), tables)
+            category = _category(load_yaml(text), tables)
             categories[category.name] = category
     return Standard(categories=categories, code_tables=tables, version=digest.hexdigest()[:12])
