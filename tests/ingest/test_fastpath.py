@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from lianfang.ingest import writer as writer_mod
-from lianfang.ingest.mapping import Mapping
+from lianfang.ingest.mapping import Mapping, load_mapping
 from lianfang.ingest.pipeline import Ingestor
 from lianfang.ingest.readers import Limits, open_reader
 from lianfang.ingest.rows import compile_row_builder
 from lianfang.ingest.transform import Transformer
 
-from .conftest import person_csv, sighting_csv
+from .conftest import SIGHTING_MAPPING, person_csv, sighting_csv
 
 
 def _reference_and_fused(
@@ -154,7 +155,7 @@ def test_a_record_the_database_refuses_fails_its_chunk(
     real_build = ChunkBuilder.build
     classification = len(ingestor.codec("sighting").columns) + 1  # after dedup_key (LINEAGE_COLUMNS)
 
-    def build(self: ChunkBuilder, chunk: list, done_bytes: int) -> writer_mod.ChunkJob:  # type: ignore[type-arg]
+    def build(self: ChunkBuilder, chunk: list[Any], done_bytes: int) -> writer_mod.ChunkJob:
         job = real_build(self, chunk, done_bytes)
         bad = list(job.rows[3])
         bad[classification] = None  # NOT NULL
@@ -170,3 +171,60 @@ def test_a_record_the_database_refuses_fails_its_chunk(
     with ingestor.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 0
         assert conn.execute(select(files.c.checkpoint, files.c.accepted)).one() == (0, 0)
+
+
+def _jobs_both_ways(ingestor: Ingestor, mapping: Mapping, path: Path) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The chunk's job through the generated loop, and through the reference loop, minus stamps and ciphertexts."""
+    from lianfang.ingest.chunks import ChunkBuilder
+
+    feed = mapping.feeds[0]
+    transformer = Transformer(feed, ingestor.standard, tz=ingestor.tz)
+    records = list(open_reader(path, feed.reader, Limits()))
+
+    def job(fused: bool) -> tuple[Any, ...]:
+        builder = ChunkBuilder(feed=feed, transformer=transformer, codec=ingestor.codec(feed.category),
+                               cipher=ingestor.cipher, file_id=7, batch_id=3, city_code=mapping.city)
+        assert builder._loop is not None  # a sighting feed without encrypted fields
+        if not fused:
+            builder._loop = None
+        j = builder.build(records, 123)
+        stamp = len(ingestor.codec(feed.category).columns) + 6  # ingested_at (see LINEAGE_COLUMNS)
+        rows = [tuple(r[:stamp]) + tuple(r[stamp + 1 :]) for r in j.rows]
+        quarantine = [{k: v for k, v in q.items() if k not in ("raw_enc", "fields_enc", "created_at")}
+                      for q in j.quarantine]
+        return (j.read, j.last_position, j.done_bytes, rows, j.keys, j.positions, j.hashes, j.repeats,
+                quarantine, j.reasons)
+
+    return job(True), job(False)
+
+
+@pytest.mark.parametrize("source_id", [None, "SBBH"])
+def test_generated_chunk_loop_builds_the_reference_job(
+    ingestor: Ingestor, sighting_mapping: Mapping, tmp_path: Path, source_id: str | None
+) -> None:
+    """Clean rows, bad plates, an unreadable line, records repeated within the chunk: all as the reference does."""
+    if source_id:
+        match = '    match: "kk*.csv"\n'
+        text = SIGHTING_MAPPING.replace(match, f"{match}    source_id: {source_id}\n")
+        assert source_id in text
+        (tmp_path / "with_id.yaml").write_text(text, encoding="utf-8")
+        sighting_mapping = load_mapping(tmp_path / "with_id.yaml", ingestor.standard)
+    path = sighting_csv(tmp_path / "kk.csv", 300, bad_every=7)
+    header, *lines = path.read_text(encoding="utf-8").splitlines()
+    lines[40:40] = [lines[3], lines[10], "36020000001210000001,2026-10-01", lines[3]]  # repeats, a short line
+    path.write_text("\n".join([header, *lines, lines[5]]) + "\n", encoding="utf-8")
+    fused, reference = _jobs_both_ways(ingestor, sighting_mapping, path)
+    assert fused == reference
+    read, _last, _done, rows, _keys, _pos, _hashes, repeats, quarantine, _reasons = fused
+    assert read == 305 and len(repeats) == 4 and len(quarantine) >= 44 and len(rows) == read - 4 - len(quarantine)
+
+
+def test_a_feed_mapping_an_encrypted_field_keeps_the_reference_loop(
+    ingestor: Ingestor, person_mapping: Mapping
+) -> None:
+    from lianfang.ingest.rows import compile_chunk_loop
+
+    feed = person_mapping.feeds[0]
+    transformer = Transformer(feed, ingestor.standard, tz=ingestor.tz)
+    assert compile_chunk_loop(transformer, ingestor.codec("person"), lineage=("internal", 1, 1),
+                              source_id=feed.source_id) is None

@@ -63,3 +63,20 @@ def test_minute_prefixes_order_as_their_times(a: int, b: int) -> None:
     assert int.from_bytes(pa, "big") == max(a // 60_000, 0)
     if a <= b:
         assert pa <= pb
+
+
+@given(st.lists(st.integers(min_value=-(10**9), max_value=10**13), min_size=1, max_size=6))
+def test_every_key_leads_with_its_minute_whatever_came_before(times: list[int]) -> None:
+    """One key maker over a run of records: each key is its own minute's prefix and the digest (a first
+    time in the minute before 1970 once got no prefix at all)."""
+    from lianfang.crypto import BlindIndex, FieldCipher, KeyRing
+    from lianfang.standard import load_standard
+    from lianfang.store.codec import RecordCodec
+
+    keyring = KeyRing(current=1, masters={1: b"k" * 32})
+    codec = RecordCodec(load_standard().category("sighting"), FieldCipher(keyring), BlindIndex(keyring))
+    key = codec.key_maker()
+    for ms in times:
+        text = f"vehicle\x1f36020000001210000001\x1f{ms}\x1f赣B12345\x1f"
+        expected = minute_prefix(str(ms)) + BlindIndex(keyring).digest("key:sighting", text)[: 16 - KEY_MINUTE_BYTES]
+        assert key(text) == expected

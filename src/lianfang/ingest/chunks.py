@@ -21,7 +21,7 @@ from typing import Any
 from lianfang.crypto import FieldCipher, sm3_hasher
 from lianfang.ingest.mapping import Feed, MappingError
 from lianfang.ingest.readers import Limits, RawRecord, open_reader
-from lianfang.ingest.rows import Built, compile_row_builder
+from lianfang.ingest.rows import Built, compile_chunk_loop, compile_row_builder
 from lianfang.ingest.transform import Problem, Transformer, missing_columns
 from lianfang.ingest.writer import ChunkJob
 from lianfang.store.codec import RecordCodec
@@ -100,6 +100,10 @@ class ChunkBuilder:
         self._key = codec.key_maker()
         self._level = codec.category.default_level.value
         self._secret = bool(codec.secret_fields)
+        # the whole loop generated, where no encrypted field is mapped (plate sightings, say)
+        self._loop = compile_chunk_loop(
+            transformer, codec, lineage=(self._level, file_id, batch_id), source_id=feed.source_id
+        )
 
     def _slow(self, rec: RawRecord) -> Built | list[Problem]:
         """The reference path: the Transformer, for records the fast path turned down."""
@@ -110,6 +114,8 @@ class ChunkBuilder:
         return codec.plain_row(values), codec.secret_texts(values), codec.dedup_text(values)
 
     def build(self, chunk: list[RawRecord], done_bytes: int) -> ChunkJob:
+        if self._loop is not None:
+            return self._build_fused(chunk, done_bytes)
         job = ChunkJob(read=len(chunk), last_position=chunk[-1].position, done_bytes=done_bytes)
         build, hash_, key_of = self._build, self._hash, self._key
         first: dict[bytes, bytes] = {}  # key -> raw hash of the chunk's first record with it
@@ -146,6 +152,47 @@ class ChunkBuilder:
             positions.append(rec.position)
             hashes.append(raw_hash)
         self._finish_rows(job, secrets, source_ids)
+        if rejected:
+            job.quarantine = self._quarantine_rows(rejected)
+            for _, problems, _ in rejected:
+                job.reasons.update({p.code for p in problems})
+        return job
+
+    def _build_fused(self, chunk: list[RawRecord], done_bytes: int) -> ChunkJob:
+        """:meth:`build` through the generated loop (:func:`~lianfang.ingest.rows.compile_chunk_loop`):
+        the same job, with the records the fast path turns down done here the reference way, in order."""
+        job = ChunkJob(read=len(chunk), last_position=chunk[-1].position, done_bytes=done_bytes)
+        rows, keys, positions, hashes, repeats = job.rows, job.keys, job.positions, job.hashes, job.repeats
+        first: dict[bytes, bytes] = {}
+        rejected: list[tuple[RawRecord, list[Problem], bytes]] = []
+        stamp, sid, key_of = now_ms(), self.feed.source_id, self._key
+        lineage = (self._level, self.file_id, self.batch_id)
+        secret_nulls = (None,) * (len(self.codec.columns) - len(self.codec.plain_fields))
+
+        def slow(rec: RawRecord, raw_hash: bytes) -> None:
+            if rec.problem is not None:
+                code = "parse.encoding" if rec.problem.startswith("encoding") else "parse.record"
+                rejected.append((rec, [Problem(None, code, rec.problem)], raw_hash))
+                return
+            built = self._slow(rec)
+            if isinstance(built, list):
+                rejected.append((rec, built, raw_hash))
+                return
+            row, _texts, key_text = built  # no encrypted field is mapped: every text is None
+            key = key_of(key_text)
+            if key in first:
+                repeats.append((rec.position, raw_hash, key, first[key]))
+                return
+            first[key] = raw_hash
+            source_id = rec.fields.get(sid) if sid else None
+            rows.append((*row, *secret_nulls, key, *lineage, rec.position, raw_hash, stamp,
+                         source_id.strip()[:64] if source_id else None))
+            keys.append(key)
+            positions.append(rec.position)
+            hashes.append(raw_hash)
+
+        assert self._loop is not None
+        self._loop(chunk, stamp, rows, keys, positions, hashes, first, repeats, slow)
         if rejected:
             job.quarantine = self._quarantine_rows(rejected)
             for _, problems, _ in rejected:

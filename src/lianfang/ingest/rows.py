@@ -23,6 +23,13 @@ and only if the minute is plain (:func:`_minute_resolver`) — plus its last two
 digits. Both memos are emptied at :data:`MEMO_LIMIT` entries. On the benchmark's
 sightings the two took the builder from 14.8 s to 10.8 s per million records.
 
+Where a feed maps no encrypted field (plate sightings, say), :func:`compile_chunk_loop`
+generates the chunk's whole loop around the same lines: the record's SM3 hash, its
+values, its key (minute prefix and digest, as :meth:`RecordCodec.key_maker
+<lianfang.store.codec.RecordCodec.key_maker>`), the in-chunk duplicate check and the
+finished row with its lineage, with no intermediate list, tuple or key text split
+again. On the benchmark's sightings a chunk's build went from 8.2 to 6.3 µs per record.
+
 The generated source holds only identifiers and indices; column names, constants,
 defaults, value maps and normalisers are bound as default arguments, never pasted
 into code (the same rule as the CSV record builder).
@@ -31,12 +38,14 @@ into code (the same rule as the CSV record builder).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from lianfang.crypto import sm3_hasher
 from lianfang.ingest.transform import Rule, Transformer
 from lianfang.standard.types import InvalidValue
 from lianfang.standard.types.temporal import seconds_last_shape
-from lianfang.store.codec import RecordCodec
+from lianfang.store.codec import RecordCodec, minute_bytes
 
 #: (plain cells in codec column order, texts of the encrypted fields, dedup key text)
 Built = tuple[list[Any], tuple[str | None, ...], str]
@@ -228,8 +237,20 @@ def _rule_code(src: _Source, i: int, rule: Rule, ftype: str) -> None:
         src.add(f"v{i} = None", 2)
 
 
-def compile_row_builder(transformer: Transformer, codec: RecordCodec) -> BuildRow:
-    """Generate the fused function for one feed (see the module docstring)."""
+@dataclass
+class _Fused:
+    """The parts :func:`compile_row_builder` and :func:`compile_chunk_loop` share."""
+
+    src: _Source  # the body: every rule's lines, then the epoch ms of the other plain times
+    cells: list[str]  # an expression per plain column, in codec order
+    secrets: list[str]  # an expression per encrypted field's clear text
+    parts: list[str]  # an expression per key field's text
+    minute: str | None  # the expression of the minute leading the key (None: the key has none)
+
+
+def _fuse(transformer: Transformer, codec: RecordCodec) -> _Fused:
+    """Generate the per-record lines: read, normalise and check each source value (``return None``
+    on any problem), then the expressions of the row's cells and of the key's parts."""
     category = transformer.category
     rules = transformer.rules
     slot = {rule[0]: i for i, rule in enumerate(rules)}
@@ -281,15 +302,105 @@ def compile_row_builder(transformer: Transformer, codec: RecordCodec) -> BuildRo
         i = slot[name]
         expr = f"str(ms{i})" if name in times else f"(v{i} if v{i}.__class__ is str else _text(v{i}))"
         parts.append(f'"" if v{i} is None else {expr}')
-    src.add(f"return [{', '.join(cells)}], ({''.join(s + ', ' for s in secrets)}), "
-            f"_sep.join(({''.join(p + ', ' for p in parts)}))")
+    _digest, at = codec.key_parts()
+    minute = None
+    if at is not None:  # == RecordCodec.key_maker: minute 0 for no time
+        name = codec.key_fields[at]
+        minute = f"0 if ms{slot[name]} is None else ms{slot[name]} // 60000" if name in slot else "0"
     src.bound.update(_text=codec.key_text, _sep=_KEY_SEP, InvalidValue=InvalidValue, _MISS=_MISS, _BAD=_BAD)
-    params = ", ".join(f"{name}={name}" for name in src.bound)
-    source = f"def build(raw, {params}):\n" + "\n".join(src.lines) + "\n"
+    return _Fused(src, cells, secrets, parts, minute)
+
+
+def _define(name: str, args: str, src: _Source) -> Callable[..., Any]:
+    """Compile ``def name(args, <bound objects as defaults>)`` with ``src`` 's lines as its body."""
+    params = ", ".join(f"{b}={b}" for b in src.bound)
+    source = f"def {name}({args}, {params}):\n" + "\n".join(src.lines) + "\n"
     namespace: dict[str, Any] = dict(src.bound)
-    exec(compile(source, "<ingest row builder>", "exec"), namespace)
-    build: BuildRow = namespace["build"]
+    exec(compile(source, f"<ingest {name}>", "exec"), namespace)
+    fn: Callable[..., Any] = namespace[name]
+    return fn
+
+
+def _joined(exprs: list[str]) -> str:
+    return "".join(e + ", " for e in exprs)
+
+
+def compile_row_builder(transformer: Transformer, codec: RecordCodec) -> BuildRow:
+    """Generate the fused function for one feed (see the module docstring)."""
+    f = _fuse(transformer, codec)
+    f.src.add(f"return [{', '.join(f.cells)}], ({_joined(f.secrets)}), _sep.join(({_joined(f.parts)}))")
+    build: BuildRow = _define("build", "raw", f.src)
     return build
 
 
-__all__ = ["BuildRow", "Built", "compile_row_builder"]
+#: ``(chunk, stamp, rows, keys, positions, hashes, first, repeats, slow)``: see :func:`compile_chunk_loop`
+ChunkLoop = Callable[..., None]
+
+
+def compile_chunk_loop(
+    transformer: Transformer, codec: RecordCodec, *, lineage: tuple[str, int, int], source_id: str | None
+) -> ChunkLoop | None:
+    """The whole per-record loop of a chunk in one generated function, where no encrypted field is mapped.
+
+    For each record of ``chunk`` (its SM3 hash ``h`` first): a clean record whose key no
+    earlier record of the chunk has becomes its finished row — the plain cells, NULL for
+    the encrypted columns, then the lineage columns (``lineage`` = classification, file id,
+    batch id; then position, ``h``, ``stamp``, the source's record id) — appended to
+    ``rows`` with its key, position and hash; ``first`` maps each key to the hash of its
+    first record, and a later record with the same key goes to ``repeats`` as
+    ``(position, h, key, first hash)``. Every other record (a parse problem, a value the
+    fast path turns down) goes to ``slow(rec, h)``, in order, which does all of this the
+    reference way. Returns None when the feed maps an encrypted field (its cells are
+    encrypted a column at a time, after the loop: :class:`~lianfang.ingest.chunks.ChunkBuilder`).
+    """
+    f = _fuse(transformer, codec)
+    if any(s != "None" for s in f.secrets):
+        return None
+    loop = _Source()
+    loop.bound.update(f.src.bound)
+    digest, _at = codec.key_parts()
+    level, file_id, batch_id = lineage
+    loop.bound.update(_hash=sm3_hasher(), _digest=digest, _minute=minute_bytes, _level=level, _fid=file_id,
+                      _bid=batch_id, _sid=source_id)
+    loop.add("lm, lp = None, b''")  # the minute of the previous key and its bytes
+    loop.add("for rec in chunk:")
+    loop.add("h = _hash(rec.raw)", 2)
+    loop.add("if rec.problem is not None:", 2)
+    loop.add("slow(rec, h)", 3)
+    loop.add("continue", 3)
+    loop.add("raw = rec.fields", 2)
+    for line in f.src.lines:
+        body = line.lstrip(" ")
+        pad = " " * (len(line) - len(body) + 4)
+        if body == "return None":
+            loop.lines += [pad + "slow(rec, h)", pad + "continue"]
+        else:
+            loop.lines.append(pad + body)
+    loop.add(f"text = _sep.join(({_joined(f.parts)}))", 2)
+    if f.minute is None:
+        loop.add("key = _digest(text)", 2)
+    else:
+        loop.add(f"m = {f.minute}", 2)
+        loop.add("if m != lm:", 2)
+        loop.add("lm, lp = m, _minute(m)", 3)
+        loop.add("key = lp + _digest(text)", 2)
+    loop.add("was = first.get(key)", 2)
+    loop.add("if was is not None:", 2)
+    loop.add("repeats.append((rec.position, h, key, was))", 3)
+    loop.add("continue", 3)
+    loop.add("first[key] = h", 2)
+    if source_id is None:
+        loop.add("s = None", 2)
+    else:
+        loop.add("s = raw.get(_sid)", 2)
+        loop.add("s = s.strip()[:64] if s else None", 2)
+    nulls = ["None"] * (len(codec.columns) - len(f.cells))
+    loop.add(f"rows.append(({_joined(f.cells + nulls)}key, _level, _fid, _bid, rec.position, h, stamp, s))", 2)
+    loop.add("keys.append(key)", 2)
+    loop.add("positions.append(rec.position)", 2)
+    loop.add("hashes.append(h)", 2)
+    run: ChunkLoop = _define("run", "chunk, stamp, rows, keys, positions, hashes, first, repeats, slow", loop)
+    return run
+
+
+__all__ = ["BuildRow", "Built", "ChunkLoop", "compile_chunk_loop", "compile_row_builder"]

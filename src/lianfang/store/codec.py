@@ -36,10 +36,11 @@ def minute_prefix(epoch_ms_text: str) -> bytes:
     the same few pages (``bench/writer_floor.py``). The time is stored in clear beside
     the key, so the prefix tells nothing new. Times before 1970 or missing count as 0.
     """
-    return _minute_bytes(int(epoch_ms_text) // 60_000 if epoch_ms_text else 0)
+    return minute_bytes(int(epoch_ms_text) // 60_000 if epoch_ms_text else 0)
 
 
-def _minute_bytes(minute: int) -> bytes:
+def minute_bytes(minute: int) -> bytes:
+    """The key's leading bytes for a minute since the epoch (clamped to what they can hold)."""
     return min(max(minute, 0), _LAST_MINUTE).to_bytes(KEY_MINUTE_BYTES, "big")
 
 
@@ -142,21 +143,32 @@ class RecordCodec:
         led by the minute of its time if the category is keyed by one (:func:`minute_prefix`)."""
         return self.key_maker()(self.dedup_text(values))
 
-    def key_maker(self) -> Callable[[str], bytes]:
-        """A function from :meth:`dedup_text` to :meth:`dedup_key`, for hot loops (one per thread)."""
+    def key_parts(self) -> tuple[Callable[[str], bytes], int | None]:
+        """:meth:`key_maker` in pieces, for generated code: the digest of the key text, and the
+        position among :attr:`key_fields` of the time whose minute leads the key (None: no minute;
+        the key is the digest alone). With a minute, the key is ``minute_bytes(ms // 60_000)``
+        (``0`` for no time) followed by the digest."""
         at = self._key_time_at
         if at is None:
-            return self.blind.digester(self._key_purpose)
-        digest = self.blind.digester(self._key_purpose, BLIND_INDEX_BYTES - KEY_MINUTE_BYTES)
+            return self.blind.digester(self._key_purpose), None
+        return self.blind.digester(self._key_purpose, BLIND_INDEX_BYTES - KEY_MINUTE_BYTES), at
+
+    def key_maker(self) -> Callable[[str], bytes]:
+        """A function from :meth:`dedup_text` to :meth:`dedup_key`, for hot loops (one per thread)."""
+        digest, at = self.key_parts()
+        if at is None:
+            return digest
         sep, parts = _KEY_SEP, at + 1
-        last_minute, last_prefix = -1, b""  # consecutive records mostly share their minute
+        # consecutive records mostly share their minute (None: no minute yet; a time before 1970 is minute -1)
+        last_minute: int | None = None
+        last_prefix = b""
 
         def key(text: str) -> bytes:
             nonlocal last_minute, last_prefix
             part = text.split(sep, parts)[at]
             minute = int(part) // 60_000 if part else 0
             if minute != last_minute:
-                last_minute, last_prefix = minute, _minute_bytes(minute)
+                last_minute, last_prefix = minute, minute_bytes(minute)
             return last_prefix + digest(text)
 
         return key
