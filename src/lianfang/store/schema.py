@@ -17,6 +17,8 @@ hand-written DDL. Column conventions:
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -235,10 +237,26 @@ def _add_record_table(metadata: MetaData, category: Category) -> Table:
         col = index_column(fld)
         covered = any(cols[0] == col for cols in composite)
         if fld.searchable and not covered:
-            Index(f"ix_{name}_{col}", table.c[col], *then)
+            Index(f"ix_{name}_{col}", table.c[col], *then, **_present_only(fld, table.c[col]))
         if fld.phonetic:
-            Index(f"ix_{name}_{fld.name}_pybidx", table.c[f"{fld.name}_pybidx"], *then)
+            pycol = table.c[f"{fld.name}_pybidx"]
+            Index(f"ix_{name}_{fld.name}_pybidx", pycol, *then, **_present_only(fld, pycol))
     return table
+
+
+def _present_only(fld: Field, column: Column[Any]) -> dict[str, Any]:
+    """An optional field's search index holds only the records that have a value (a partial index).
+
+    Searches compare the column with a value, which rules out NULL, so both engines use
+    such an index for them. A plate-camera file has no matched person in any sighting:
+    with a full index, building ``matched_citizen_id_bidx`` after a bulk load sorted a
+    million NULLs (0.6 s of the 2.3 s of indexes built at the end of the benchmark
+    file); now there is nothing to sort.
+    """
+    if fld.required:
+        return {}
+    present = column.is_not(None)
+    return {"sqlite_where": present, "postgresql_where": present}
 
 
 def _add_audit(metadata: MetaData) -> None:
