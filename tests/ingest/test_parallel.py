@@ -58,3 +58,20 @@ def test_a_worker_error_fails_the_file_as_in_one_process(ingestor: Ingestor, tmp
     rec = ingestor.table("rec_sighting")
     with ingestor.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(rec)).scalar_one() == 0
+
+
+def test_workers_start_before_the_claim_and_stop_when_the_file_needs_none(
+    ingestor: Ingestor, tmp_path: Path
+) -> None:
+    """Workers start while the file is hashed and claimed; a file already stored stops them unused."""
+    import multiprocessing
+
+    def ours() -> list[str]:
+        return [p.name for p in multiprocessing.active_children() if p.name.startswith("lianfang-ingest")]
+
+    _parallel(ingestor, 2)
+    source = sighting_csv(tmp_path / "kk_twice.csv", 120)
+    first = ingestor.ingest([source]).files[0]
+    assert (first.status, first.accepted) == ("done", 120) and ours() == []
+    again = ingestor.ingest([source]).files[0]
+    assert again.status == "skipped" and ours() == []

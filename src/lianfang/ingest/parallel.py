@@ -23,7 +23,10 @@ of at least ``ingest_parallel_min_bytes`` is read by ``ingest_workers`` processe
   re-read up to its checkpoint before the first chunk comes).
 
 Workers are started fresh for each file (``spawn``: no state is inherited from a
-process that has threads) and stopped when it ends, however it ends.
+process that has threads) and stopped when it ends, however it ends. They start
+before the file is known to need them: while the caller hashes the file and claims it,
+they import what they need (about half a second) and then wait for their
+:class:`FileWork`; a file that turns out to be done already stops them unused.
 """
 
 from __future__ import annotations
@@ -115,9 +118,20 @@ def _watch_parent() -> None:
     threading.Thread(target=watch, name="lianfang-ingest-parent-watch", daemon=True).start()
 
 
-def _work(work: FileWork, index: int, count: int, out: Any) -> None:
-    """A worker's whole life: build chunks ``index``, ``index + count``, … and send them."""
+def _serve(index: int, count: int, inbox: Any, out: Any) -> None:
+    """A worker's whole life: wait for the file's :class:`FileWork` (None: not needed), then :func:`_work`."""
     _watch_parent()
+    try:
+        work = inbox.get()
+    except BaseException as exc:
+        out.put((_ERROR, _portable(exc)))
+        return
+    if work is not None:
+        _work(work, index, count, out)
+
+
+def _work(work: FileWork, index: int, count: int, out: Any) -> None:
+    """Build chunks ``index``, ``index + count``, … of the file and send them."""
     try:
         feed = work.mapping.feeds[work.feed]
         transformer = Transformer(feed, work.standard, tz=ZoneInfo(work.timezone), now=work.now)
@@ -143,29 +157,34 @@ def _work(work: FileWork, index: int, count: int, out: Any) -> None:
 
 
 class ParallelChunks:
-    """Iterate the file's :class:`ChunkJob` s in order; :meth:`close` stops the workers."""
+    """``count`` workers for one file: start them, :meth:`begin` the file, iterate its
+    :class:`ChunkJob` s in order; :meth:`close` stops the workers (however far they got)."""
 
-    def __init__(
-        self,
-        work: FileWork,
-        count: int,
-        *,
-        beat: Callable[[], None] | None = None,
-        beat_s: float = 30.0,
-    ):
+    def __init__(self, count: int):
         ctx = mp.get_context("spawn")
         self._count = count
-        self._beat = beat
-        self._beat_s = beat_s
+        self._beat: Callable[[], None] | None = None
+        self._beat_s = 30.0
+        self._begun = self._closed = False
+        self._inboxes = [ctx.SimpleQueue() for _ in range(count)]
         self._queues = [ctx.Queue(maxsize=_QUEUE_DEPTH) for _ in range(count)]
         self._procs: list[BaseProcess] = [
-            ctx.Process(target=_work, args=(work, i, count, q), name=f"lianfang-ingest-{i}", daemon=True)
-            for i, q in enumerate(self._queues)
+            ctx.Process(target=_serve, args=(i, count, inbox, q), name=f"lianfang-ingest-{i}", daemon=True)
+            for i, (inbox, q) in enumerate(zip(self._inboxes, self._queues, strict=True))
         ]
         for p in self._procs:
             p.start()
 
+    def begin(self, work: FileWork, *, beat: Callable[[], None] | None = None, beat_s: float = 30.0) -> None:
+        """Hand the workers their file; ``beat`` keeps the lease while the caller waits for chunks."""
+        self._beat, self._beat_s = beat, beat_s
+        for inbox in self._inboxes:
+            inbox.put(work)
+        self._begun = True
+
     def __iter__(self) -> Iterator[ChunkJob]:
+        if not self._begun:
+            raise RuntimeError("ParallelChunks: begin() a file before reading its chunks")
         k = 0
         while True:
             kind, payload = self._next(k % self._count)
@@ -198,6 +217,9 @@ class ParallelChunks:
                 last_beat = time.monotonic()
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         for p in self._procs:
             if p.is_alive():
                 p.terminate()
@@ -206,6 +228,8 @@ class ParallelChunks:
         for q in self._queues:
             q.cancel_join_thread()
             q.close()
+        for inbox in self._inboxes:
+            inbox.close()
 
 
 __all__ = ["FileWork", "ParallelChunks", "auto_workers"]

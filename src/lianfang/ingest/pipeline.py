@@ -330,13 +330,34 @@ class Ingestor:
         except MappingError as exc:
             return FileResult(name=name, status="failed", error=str(exc), reason="mapping")
         size = path.stat().st_size
+        workers = self._workers_for(size)
+        # started now, the workers import while the file is hashed and claimed (they wait for it)
+        parallel = ParallelChunks(workers) if workers else None
+        try:
+            return self._claim_and_run(path, name, size, owner, feed, batch_id, progress, parallel, started)
+        finally:
+            if parallel is not None:
+                parallel.close()  # a file skipped, refused or failed early: the workers go unused
+
+    def _claim_and_run(
+        self,
+        path: Path,
+        name: str,
+        size: int,
+        owner: Mapping,
+        feed: Feed,
+        batch_id: int,
+        progress: Progress | None,
+        parallel: ParallelChunks | None,
+        started: float,
+    ) -> FileResult:
         state = self._open_file_state(path, name, size, owner, feed, batch_id)
         res = state.result
         if res.status in ("skipped", "failed"):
             return res
         transformer = Transformer(feed, self.standard, tz=self.tz, now=self.now)
         try:
-            self._run(path, owner, feed, transformer, state, size, progress)
+            self._run(path, owner, feed, transformer, state, size, progress, parallel)
         except HostileInput as exc:
             res.status, res.error, res.reason = "refused", str(exc), exc.reason
         except MappingError as exc:
@@ -487,8 +508,11 @@ class Ingestor:
         state: _FileState,
         size: int,
         progress: Progress | None,
+        parallel: ParallelChunks | None = None,
     ) -> None:
-        """Build the chunks (here, or in worker processes for a big file); a :class:`ChunkWriter` thread stores them."""
+        """Build the chunks (here, or in ``parallel`` 's worker processes for a big file); a
+        :class:`ChunkWriter` thread stores them. The caller closes ``parallel`` after (this closes it
+        as soon as the chunks are in, before building indexes)."""
         res = state.result
         target = Target(
             table=self.table(record_table_name(feed.category)),
@@ -502,21 +526,19 @@ class Ingestor:
             duplicates=self.table("ingest_duplicate"),
             on_stored=self.on_stored,
         )
-        writer = ChunkWriter(self.engine, target, res, commit_rows=self.settings.ingest_commit_rows)
         aside: bool | None = None  # decided on the first chunk, before the writer has any
         finished = False
         beat = (lambda: self._beat(state)) if res.resumed_from else None
-        workers = self._workers_for(size)
-        parallel: ParallelChunks | None = None
         jobs: Iterable[ChunkJob]
-        if workers:
+        if parallel is not None:
             work = FileWork(
                 path=path, mapping=owner, feed=owner.feeds.index(feed), standard=self.standard,
                 keyring=self.keyring, timezone=self.settings.timezone, now=self.now, limits=self.limits,
                 chunk_size=self.settings.ingest_chunk_size, skip=res.resumed_from, file_id=state.file_id,
                 batch_id=state.batch_id, city_code=res.city_code,
             )  # fmt: skip
-            jobs = parallel = ParallelChunks(work, workers, beat=beat, beat_s=self.settings.ingest_lease_stale_s / 4)
+            parallel.begin(work, beat=beat, beat_s=self.settings.ingest_lease_stale_s / 4)
+            jobs = parallel
         else:  # built here: the workers build their own
             builder = ChunkBuilder(
                 feed=feed,
@@ -528,6 +550,7 @@ class Ingestor:
                 city_code=res.city_code,
             )
             jobs = self._jobs(path, feed, transformer, builder, res.resumed_from, beat)
+        writer = ChunkWriter(self.engine, target, res, commit_rows=self.settings.ingest_commit_rows)
         pause = CollectorPause(active=size >= self.settings.ingest_parallel_min_bytes)
         try:
             try:
