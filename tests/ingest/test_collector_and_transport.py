@@ -12,7 +12,7 @@ from collections import Counter
 from decimal import Decimal
 
 from lianfang.ingest.collector import CollectorPause
-from lianfang.ingest.writer import ChunkJob, pack, unpack
+from lianfang.ingest.jobs import ChunkJob, pack, unpack
 
 
 class _Node:

@@ -75,3 +75,14 @@ def test_workers_start_before_the_claim_and_stop_when_the_file_needs_none(
     assert (first.status, first.accepted) == ("done", 120) and ours() == []
     again = ingestor.ingest([source]).files[0]
     assert again.status == "skipped" and ours() == []
+
+
+def test_a_worker_imports_no_database_layer_and_no_workbook_reader() -> None:
+    """What a worker process imports (``spawn`` starts it bare): the sooner it builds its first chunk."""
+    import subprocess
+    import sys
+
+    code = ("import sys, lianfang.ingest.parallel; "
+            "print(sorted(m for m in ('sqlalchemy', 'openpyxl', 'fastapi') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "[]"

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from lianfang.crypto import FieldCipher, sm3_hasher
+from lianfang.ingest.jobs import ChunkJob
 from lianfang.ingest.mapping import Feed, MappingError
 from lianfang.ingest.readers import Limits, RawRecord, open_reader
 from lianfang.ingest.rows import Built, compile_chunk_loop, compile_row_builder
 from lianfang.ingest.transform import Problem, Transformer, missing_columns
-from lianfang.ingest.writer import ChunkJob
 from lianfang.store.codec import RecordCodec
 
 _BEAT_EVERY = 4096  # records skipped on resume between looks at the heartbeat clock
@@ -205,7 +205,7 @@ class ChunkBuilder:
         """Append the encrypted cells and the lineage columns (see pipeline.LINEAGE_COLUMNS).
 
         Rows leave as tuples: a worker process sends them marshalled
-        (:func:`~lianfang.ingest.writer.pack`), and reading back a million tuples
+        (:func:`~lianfang.ingest.jobs.pack`), and reading back a million tuples
         measured a third of the time of as many lists.
         """
         level, fid, bid, stamp = self._level, self.file_id, self.batch_id, now_ms()

@@ -47,10 +47,10 @@ from zoneinfo import ZoneInfo
 from lianfang.crypto import BlindIndex, FieldCipher, KeyRing
 from lianfang.ingest.chunks import ChunkBuilder, read_chunks
 from lianfang.ingest.collector import CollectorPause
+from lianfang.ingest.jobs import ChunkJob, pack, unpack
 from lianfang.ingest.mapping import Mapping
 from lianfang.ingest.readers import Limits
 from lianfang.ingest.transform import Transformer
-from lianfang.ingest.writer import ChunkJob, pack, unpack
 from lianfang.standard import Standard
 from lianfang.store.codec import RecordCodec
 

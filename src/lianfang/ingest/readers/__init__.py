@@ -36,7 +36,6 @@ from lianfang.ingest.readers.csvfile import read_csv
 from lianfang.ingest.readers.gat1400 import read_gat1400
 from lianfang.ingest.readers.jsonl import read_jsonl
 from lianfang.ingest.readers.safety import check_file
-from lianfang.ingest.readers.xlsx import read_xlsx
 from lianfang.ingest.readers.xmlfile import read_xml
 
 __all__ = [
@@ -49,11 +48,21 @@ __all__ = [
     "open_reader",
 ]
 
+
+
+def _read_xlsx(path: Path, spec: ReaderSpec, limits: Limits) -> Iterator[RawRecord]:
+    """The xlsx reader, imported when first used: openpyxl alone takes a tenth of a second to import,
+    which every command and every ingestion worker paid whether it read a workbook or not."""
+    from lianfang.ingest.readers.xlsx import read_xlsx
+
+    return read_xlsx(path, spec, limits)
+
+
 _READERS: dict[str, Callable[[Path, ReaderSpec, Limits], Iterator[RawRecord]]] = {
     "csv": read_csv,
     "jsonl": read_jsonl,
     "xml": read_xml,
-    "xlsx": read_xlsx,
+    "xlsx": _read_xlsx,
     "gat1400": read_gat1400,
 }
 
