@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 import lianfang
-from lianfang.yamltext import SafeLoader, load_yaml
+from lianfang.standard.yamltext import SafeLoader, load_yaml
 
 PACKAGED = sorted(Path(lianfang.__file__).parent.rglob("*.yaml"))
 

@@ -43,8 +43,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, MetaData, Table, and_, bindparam, delete, func, insert, select, update
 
 from lianfang.audit.event import AuditEvent
+from lianfang.standard.yamltext import load_yaml
 from lianfang.store.engine import read_only
-from lianfang.yamltext import load_yaml
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ import yaml
 
 from lianfang.ingest.readers.base import ReaderSpec
 from lianfang.standard import Standard
-from lianfang.yamltext import load_yaml
+from lianfang.standard.yamltext import load_yaml
 
 _SOURCE_KEYS = {
     "format",

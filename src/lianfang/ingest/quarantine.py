@@ -23,9 +23,9 @@ from lianfang.ingest.mapping import Feed, Mapping, MappingError, parse_mapping
 from lianfang.ingest.pipeline import Ingestor
 from lianfang.ingest.transform import Transformer
 from lianfang.policy.masking import mask_value
+from lianfang.standard.yamltext import load_yaml
 from lianfang.store.mapping_registry import register_mapping, stored_mapping_text
 from lianfang.store.schema import record_table_name
-from lianfang.yamltext import load_yaml
 
 
 @dataclass

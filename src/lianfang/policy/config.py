@@ -21,7 +21,7 @@ import yaml
 from lianfang.policy.masking import MaskRules
 from lianfang.policy.roles import Role
 from lianfang.standard.levels import Level, parse_level
-from lianfang.yamltext import load_yaml
+from lianfang.standard.yamltext import load_yaml
 
 #: ``None`` stands for "none": below every level.
 Reach = Level | None

@@ -10,7 +10,7 @@ from typing import Any
 from lianfang.standard.levels import Level, parse_level
 from lianfang.standard.model import Category, CodeTable, Field, Label, Standard
 from lianfang.standard.types import VALUE_TYPES
-from lianfang.yamltext import load_yaml
+from lianfang.standard.yamltext import load_yaml
 
 
 class StandardError(ValueError):

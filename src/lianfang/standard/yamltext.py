@@ -1,7 +1,8 @@
 """YAML documents read the same way everywhere: safe loading, with libyaml's parser where PyYAML has it.
 
 The standard, the mappings, the policy and the alarm rules are YAML read at every
-start of the command line and the server. libyaml's safe loader builds the same
+start of the command line and the server (this module lives with the standard, the
+bottom layer, so that every layer may use it). libyaml's safe loader builds the same
 values as PyYAML's pure-Python one about eight times faster (50 files of the
 package: 0.24 s → 0.03 s), and raises the same ``yaml.YAMLError`` s.
 """
