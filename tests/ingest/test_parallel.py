@@ -86,3 +86,17 @@ def test_a_worker_imports_no_database_layer_and_no_workbook_reader() -> None:
             "print(sorted(m for m in ('sqlalchemy', 'openpyxl', 'fastapi') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_first_chunk_is_small_so_the_writer_starts_early(ingestor: Ingestor, tmp_path: Path) -> None:
+    from lianfang.ingest.chunks import FIRST_CHUNK, read_chunks
+    from lianfang.ingest.readers import Limits
+    from lianfang.ingest.transform import Transformer
+
+    feed = ingestor.mappings[1].feeds[0]  # the sighting mapping
+    source = sighting_csv(tmp_path / "kk_sizes.csv", FIRST_CHUNK + 2 * 3000 + 5)
+    transformer = Transformer(feed, ingestor.standard, tz=ingestor.tz)
+    sizes = [len(c) for c, _ in read_chunks(source, feed, transformer, Limits(), 3000)]
+    assert sizes == [FIRST_CHUNK, 3000, 3000, 5]
+    resumed = [len(c) for c, _ in read_chunks(source, feed, transformer, Limits(), 3000, skip=10)]
+    assert resumed == [FIRST_CHUNK, 3000, 2995]

@@ -131,6 +131,7 @@ def create_app(platform: Platform) -> FastAPI:
         settings=platform.settings,
         mappings=platform.mappings,
         on_stored=platform.watch.matcher,  # new sightings are matched against the watch lists
+        metadata=platform.metadata,
     )
     # the busiest routes first: a request is matched against the routes in this order
     app.include_router(search.router, prefix="/api/v1")

@@ -47,6 +47,7 @@ def ingest(
         settings=plat.settings,
         mappings=mappings,
         on_stored=plat.watch.matcher,  # new sightings are matched against the watch lists
+        metadata=plat.metadata,
     )
     columns = (
         TextColumn("{task.description}", style="cyan"),

@@ -33,6 +33,7 @@ def ingestor(extra_mapping: str | None = None) -> Ingestor:
         settings=plat.settings,
         mappings=mappings,
         on_stored=plat.watch.matcher,  # new sightings are matched against the watch lists
+        metadata=plat.metadata,
     )
 
 

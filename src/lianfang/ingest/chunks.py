@@ -27,6 +27,8 @@ from lianfang.ingest.transform import Problem, Transformer, missing_columns
 from lianfang.store.codec import RecordCodec
 
 _BEAT_EVERY = 4096  # records skipped on resume between looks at the heartbeat clock
+#: Most records in a file's first chunk (see :func:`read_chunks`).
+FIRST_CHUNK = 2000
 
 
 def now_ms() -> int:
@@ -45,12 +47,15 @@ def read_chunks(
 ) -> Iterator[tuple[list[RawRecord], int]]:
     """The file's records after record ``skip`` in chunks, each with the source bytes read up to its end.
 
-    Raises :class:`MappingError` at the first record of a fixed-header file that lacks
-    a column the mapping reads. ``beat`` keeps the lease (every ``beat_s`` seconds)
-    while re-reading up to ``skip``. Every worker process cuts the same chunks
-    (:mod:`lianfang.ingest.parallel`).
+    The first chunk holds at most :data:`FIRST_CHUNK` records, so that the writer starts
+    sooner (a worker builds 20,000 sightings in about 0.2 s; until the first chunk
+    arrives the caller has nothing to store). Raises :class:`MappingError` at the first
+    record of a fixed-header file that lacks a column the mapping reads. ``beat`` keeps
+    the lease (every ``beat_s`` seconds) while re-reading up to ``skip``. Every worker
+    process cuts the same chunks (:mod:`lianfang.ingest.parallel`).
     """
     chunk: list[RawRecord] = []
+    size = min(chunk_size, FIRST_CHUNK)
     done_bytes = 0
     checked_header = False
     last_beat = time.monotonic()
@@ -67,9 +72,9 @@ def read_chunks(
                 last_beat = time.monotonic()
             continue
         chunk.append(rec)
-        if len(chunk) >= chunk_size:
+        if len(chunk) >= size:
             yield chunk, done_bytes
-            chunk = []
+            chunk, size = [], chunk_size
     if chunk:
         yield chunk, done_bytes
 
@@ -252,4 +257,4 @@ class ChunkBuilder:
         ]
 
 
-__all__ = ["ChunkBuilder", "now_ms", "read_chunks"]
+__all__ = ["FIRST_CHUNK", "ChunkBuilder", "now_ms", "read_chunks"]

@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Connection, Engine, Table, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, MetaData, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lianfang.crypto import BlindIndex, FieldCipher, KeyRing
@@ -99,8 +99,10 @@ class Ingestor:
         mappings: Iterable[Mapping],
         now: datetime | None = None,
         on_stored: StoredHook | None = None,
+        metadata: MetaData | None = None,
     ):
-        """``on_stored``: called in each transaction that stores new records (see :mod:`.writer`)."""
+        """``on_stored``: called in each transaction that stores new records (see :mod:`.writer`);
+        ``metadata``: the platform's tables, if it has built them (else built here from ``standard``)."""
         self.engine = engine
         self.on_stored = on_stored
         self.standard = standard
@@ -111,7 +113,7 @@ class Ingestor:
         self.keyring = keyring
         self.cipher = FieldCipher(keyring)
         self.blind = BlindIndex(keyring)
-        self.metadata = build_metadata(standard)
+        self.metadata = metadata if metadata is not None else build_metadata(standard)
         self.limits = Limits(
             max_file_bytes=settings.max_file_bytes,
             max_xlsx_uncompressed_bytes=settings.max_xlsx_uncompressed_bytes,
