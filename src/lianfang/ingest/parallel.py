@@ -25,7 +25,7 @@ of at least ``ingest_parallel_min_bytes`` is read by ``ingest_workers`` processe
 Workers are started fresh for each file (``spawn``: no state is inherited from a
 process that has threads) and stopped when it ends, however it ends. They start
 before the file is known to need them: while the caller hashes the file and claims it,
-they import what they need (about half a second) and then wait for their
+they import what they need (a few tenths of a second) and then wait for their
 :class:`FileWork`; a file that turns out to be done already stops them unused.
 """
 

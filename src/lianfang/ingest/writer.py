@@ -16,9 +16,11 @@ What stays as it was without the thread:
   so committing every 20,000 records rewrote the indexes fifty times per million.
   When the producer is the slower side the queue is empty after each chunk and each
   chunk commits at once, as before.
-* **Cross-chunk duplicates** are looked up here, inside the chunk's transaction, so
-  the lookup sees every earlier chunk. Duplicates *within* a chunk were already
-  set aside by the producer (it knows the chunk as a whole).
+* **Cross-chunk duplicates** are found here, inside the chunk's transaction, so
+  the search sees every earlier chunk: on SQLite the chunk is inserted with ``INSERT
+  OR IGNORE`` and its keys are looked up only if a row was skipped; on PostgreSQL the
+  keys are looked up first. Duplicates *within* a chunk were already set aside by
+  the producer (it knows the chunk as a whole).
 * **Errors surface in the caller**: :meth:`ChunkWriter.submit` and
   :meth:`ChunkWriter.close` re-raise what the thread raised; after an error the
   thread discards what is queued, so the producer never blocks on a dead writer.
