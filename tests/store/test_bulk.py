@@ -31,9 +31,8 @@ def test_bulk_insert_counts_what_went_in_and_skips_stored_keys_on_request(tmp_pa
         rows = [(i.to_bytes(2, "big"), f"v{i}") for i in range(300)]
         assert bulk_insert(conn, "t", ("k", "v"), rows) == 300
         again = [(i.to_bytes(2, "big"), "again") for i in range(290, 310)]  # 10 stored, 10 new
-        with pytest.raises(IntegrityError):
-            with conn.begin_nested():
-                bulk_insert(conn, "t", ("k", "v"), again)
+        with pytest.raises(IntegrityError), conn.begin_nested():
+            bulk_insert(conn, "t", ("k", "v"), again)
         assert bulk_insert(conn, "t", ("k", "v"), again, or_ignore=True) == 10
         assert conn.execute(text("SELECT count(*), sum(v = 'again') FROM t")).one() == (310, 10)
         refused = [(b"\xff\xff", "x"), (None, "no key")]  # NOT NULL: skipped too, and not counted
