@@ -39,7 +39,8 @@ class Settings(BaseSettings):
         200, description="Largest compression ratio of any member of an .xlsx archive."
     )
     ingest_chunk_size: int = Field(
-        20000, ge=1, description="Records read, checked and stored as one chunk during ingestion."
+        20000, ge=1, description="Records read, checked and stored as one chunk during ingestion "
+        "(a file's first chunk holds at most 2,000, so that storing starts sooner)."
     )
     ingest_workers: int = Field(
         -1, ge=-1, description="Processes that build the chunks of a big file while this one stores them: "
