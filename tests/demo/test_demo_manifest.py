@@ -123,3 +123,21 @@ def test_manifest_lists_the_cities_and_their_systems(small: Any) -> None:
     assert len(kinds) >= 5 and min(kinds.values()) >= 2
     assert cities[1]["sightings_via"].endswith("viid")
     assert small.manifest["format"] == "lianfang-demo-manifest/1"
+
+
+def test_folding_the_lists_into_the_manifest_closes_every_file(tmp_path: Any) -> None:
+    """The short lists are read back and removed; no file handle is left for the collector to find."""
+    import warnings
+
+    from lianfang.demo.manifest import Ledger
+
+    ledger = Ledger(tmp_path)
+    ledger.defect("a.csv", 3, "bad_check_digit", "citizen_id", "citizen_id.check_digit")
+    ledger.duplicate("a.csv", 5, 4, "exact")
+    ledger.identity("a.csv", 1, "P1")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        inline, external = ledger.finish()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
+    assert inline["identities"] == {"a.csv#1": "P1"} and len(inline["defects"]) == 1 and external == {}
+    assert not list(tmp_path.glob("*.jsonl"))

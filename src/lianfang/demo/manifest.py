@@ -75,7 +75,8 @@ class Ledger:
                 external[name] = {"path": path.name, "count": self.counts[name]}
                 inline[name] = {} if name == "identities" else []
                 continue
-            entries = [json.loads(line) for line in path.open(encoding="utf-8")]
+            with path.open(encoding="utf-8") as fh:
+                entries = [json.loads(line) for line in fh]
             inline[name] = ({e["record"]: e["identity"] for e in entries} if name == "identities"
                             else entries)
             path.unlink()
