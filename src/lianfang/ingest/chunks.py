@@ -22,7 +22,7 @@ from lianfang.crypto import FieldCipher, sm3_hasher
 from lianfang.ingest.jobs import ChunkJob
 from lianfang.ingest.mapping import Feed, MappingError
 from lianfang.ingest.readers import Limits, RawRecord, open_reader
-from lianfang.ingest.rows import Built, compile_chunk_loop, compile_row_builder
+from lianfang.ingest.rows import BuildRow, Built, compile_chunk_loop, compile_row_builder
 from lianfang.ingest.transform import Problem, Transformer, missing_columns
 from lianfang.store.codec import RecordCodec
 
@@ -100,18 +100,23 @@ class ChunkBuilder:
         self.file_id = file_id
         self.batch_id = batch_id
         self.city_code = city_code
-        self._build = compile_row_builder(transformer, codec)
         self._hash = sm3_hasher()
         self._key = codec.key_maker()
         self._level = codec.category.default_level.value
         self._secret = bool(codec.secret_fields)
-        # the whole loop generated, where no encrypted field is mapped (plate sightings, say)
+        # the whole loop generated, where no encrypted field is mapped (plate sightings, say);
+        # else the generated row builder inside the loop of build(), compiled when first needed
         self._loop = compile_chunk_loop(
             transformer, codec, lineage=(self._level, file_id, batch_id), source_id=feed.source_id
         )
+        self._build: BuildRow | None = None
 
     def _slow(self, rec: RawRecord) -> Built | list[Problem]:
-        """The reference path: the Transformer, for records the fast path turned down."""
+        """The reference path: the Transformer, for records the fast path turned down (and the
+        record's parse problem, if the reader could not read it)."""
+        if rec.problem is not None:
+            code = "parse.encoding" if rec.problem.startswith("encoding") else "parse.record"
+            return [Problem(None, code, rec.problem)]
         values, problems = self.transformer(rec.fields)
         if problems:
             return problems
@@ -122,6 +127,8 @@ class ChunkBuilder:
         if self._loop is not None:
             return self._build_fused(chunk, done_bytes)
         job = ChunkJob(read=len(chunk), last_position=chunk[-1].position, done_bytes=done_bytes)
+        if self._build is None:
+            self._build = compile_row_builder(self.transformer, self.codec)
         build, hash_, key_of = self._build, self._hash, self._key
         first: dict[bytes, bytes] = {}  # key -> raw hash of the chunk's first record with it
         rows, keys, positions, hashes = job.rows, job.keys, job.positions, job.hashes
@@ -131,11 +138,7 @@ class ChunkBuilder:
         sid = self.feed.source_id
         for rec in chunk:
             raw_hash = hash_(rec.raw)
-            if rec.problem is not None:
-                code = "parse.encoding" if rec.problem.startswith("encoding") else "parse.record"
-                rejected.append((rec, [Problem(None, code, rec.problem)], raw_hash))
-                continue
-            built = build(rec.fields)
+            built = build(rec.fields) if rec.problem is None else None
             if built is None:
                 slow = self._slow(rec)
                 if isinstance(slow, list):
@@ -157,10 +160,7 @@ class ChunkBuilder:
             positions.append(rec.position)
             hashes.append(raw_hash)
         self._finish_rows(job, secrets, source_ids)
-        if rejected:
-            job.quarantine = self._quarantine_rows(rejected)
-            for _, problems, _ in rejected:
-                job.reasons.update({p.code for p in problems})
+        self._reject(job, rejected)
         return job
 
     def _build_fused(self, chunk: list[RawRecord], done_bytes: int) -> ChunkJob:
@@ -175,10 +175,6 @@ class ChunkBuilder:
         secret_nulls = (None,) * (len(self.codec.columns) - len(self.codec.plain_fields))
 
         def slow(rec: RawRecord, raw_hash: bytes) -> None:
-            if rec.problem is not None:
-                code = "parse.encoding" if rec.problem.startswith("encoding") else "parse.record"
-                rejected.append((rec, [Problem(None, code, rec.problem)], raw_hash))
-                return
             built = self._slow(rec)
             if isinstance(built, list):
                 rejected.append((rec, built, raw_hash))
@@ -198,11 +194,15 @@ class ChunkBuilder:
 
         assert self._loop is not None
         self._loop(chunk, stamp, rows, keys, positions, hashes, first, repeats, slow)
+        self._reject(job, rejected)
+        return job
+
+    def _reject(self, job: ChunkJob, rejected: list[tuple[RawRecord, list[Problem], bytes]]) -> None:
+        """The chunk's rejected records as its quarantine rows, and their reasons counted."""
         if rejected:
             job.quarantine = self._quarantine_rows(rejected)
             for _, problems, _ in rejected:
                 job.reasons.update({p.code for p in problems})
-        return job
 
     def _finish_rows(
         self, job: ChunkJob, secrets: list[tuple[str | None, ...]], source_ids: list[str | None]

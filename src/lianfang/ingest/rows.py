@@ -246,6 +246,7 @@ class _Fused:
     secrets: list[str]  # an expression per encrypted field's clear text
     parts: list[str]  # an expression per key field's text
     minute: str | None  # the expression of the minute leading the key (None: the key has none)
+    digest: Callable[[str], bytes]  # the key text's digest (RecordCodec.key_parts)
 
 
 def _fuse(transformer: Transformer, codec: RecordCodec) -> _Fused:
@@ -302,13 +303,13 @@ def _fuse(transformer: Transformer, codec: RecordCodec) -> _Fused:
         i = slot[name]
         expr = f"str(ms{i})" if name in times else f"(v{i} if v{i}.__class__ is str else _text(v{i}))"
         parts.append(f'"" if v{i} is None else {expr}')
-    _digest, at = codec.key_parts()
+    digest, at = codec.key_parts()
     minute = None
     if at is not None:  # == RecordCodec.key_maker: minute 0 for no time
         name = codec.key_fields[at]
         minute = f"0 if ms{slot[name]} is None else ms{slot[name]} // 60000" if name in slot else "0"
     src.bound.update(_text=codec.key_text, _sep=_KEY_SEP, InvalidValue=InvalidValue, _MISS=_MISS, _BAD=_BAD)
-    return _Fused(src, cells, secrets, parts, minute)
+    return _Fused(src, cells, secrets, parts, minute, digest)
 
 
 def _define(name: str, args: str, src: _Source) -> Callable[..., Any]:
@@ -358,9 +359,8 @@ def compile_chunk_loop(
         return None
     loop = _Source()
     loop.bound.update(f.src.bound)
-    digest, _at = codec.key_parts()
     level, file_id, batch_id = lineage
-    loop.bound.update(_hash=sm3_hasher(), _digest=digest, _minute=minute_bytes, _level=level, _fid=file_id,
+    loop.bound.update(_hash=sm3_hasher(), _digest=f.digest, _minute=minute_bytes, _level=level, _fid=file_id,
                       _bid=batch_id, _sid=source_id)
     loop.add("lm, lp = None, b''")  # the minute of the previous key and its bytes
     loop.add("for rec in chunk:")
